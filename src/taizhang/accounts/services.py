@@ -1,0 +1,119 @@
+"""Writes to users, posts and tokens. Each is audited; none returns or logs a password or key twice."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from taizhang.audit.services import Action, audit_record
+from taizhang.core.errors import ApplicationError
+from taizhang.core.roles import ADMIN_ROLES, Role
+from taizhang.regions.models import Region
+
+from .models import ApiToken, OrgUnit, Post, User
+from .scope import forget_scope
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str, display_name: str = "", actor: Any = None, validate: bool = True) -> User:
+    username = username.strip()
+    if not username:
+        raise ApplicationError("用户名不能为空")
+    if User.objects.filter(username__iexact=username).exists():
+        raise ApplicationError(f"用户名“{username}”已被使用")
+    user = User(username=username, display_name=display_name.strip())
+    if validate:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ApplicationError("；".join(exc.messages), code="weak_password") from exc
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit_record(action=Action.CREATE, actor=actor, target=user)
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, active: bool, actor: Any) -> User:
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        audit_record(action=Action.UPDATE, actor=actor, target=user, detail={"is_active": active})
+    return user
+
+
+@transaction.atomic
+def post_grant(
+    *,
+    user: User,
+    unit: OrgUnit,
+    region: Region,
+    role: str,
+    title: str = "",
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    actor: Any = None,
+) -> Post:
+    if role not in Role.values:
+        raise ApplicationError(f"未知角色：{role}")
+    if not region.is_within(unit.region) and not unit.region.is_within(region):
+        raise ApplicationError(f"岗位区划“{region}”不在单位“{unit}”的辖区内")
+    holds = set(Post.objects.active().filter(user=user).values_list("role", flat=True))
+    if role in ADMIN_ROLES and holds - {role}:
+        raise ApplicationError("三员分立：管理员角色不能与其他角色由同一用户担任")
+    if role not in ADMIN_ROLES and holds & ADMIN_ROLES:
+        raise ApplicationError("三员分立：该用户已担任管理员角色，不能再担任业务岗位")
+    post = Post(
+        user=user,
+        unit=unit,
+        region=region,
+        role=role,
+        title=title,
+        valid_from=valid_from or timezone.localdate(),
+        valid_to=valid_to,
+    )
+    post.full_clean()
+    post.save()
+    forget_scope(user)
+    audit_record(
+        action=Action.CREATE, actor=actor, target=post, detail={"user": user.username, "role": role, "region": region.code}
+    )
+    return post
+
+
+@transaction.atomic
+def post_end(*, post: Post, on: date | None = None, actor: Any = None) -> Post:
+    """End a post (history is kept; posts are never deleted)."""
+    on = on or timezone.localdate()
+    if post.valid_to is not None and post.valid_to <= on:
+        return post
+    post.valid_to = max(on, post.valid_from)
+    post.save(update_fields=["valid_to", "updated_at"])
+    forget_scope(post.user)
+    audit_record(action=Action.UPDATE, actor=actor, target=post, detail={"valid_to": post.valid_to})
+    return post
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, actor: Any = None, expires_at: Any = None) -> tuple[ApiToken, str]:
+    """Returns the token and its key; the key is not stored and cannot be shown again."""
+    key = ApiToken.new_key()
+    token = ApiToken.objects.create(
+        user=user, name=name.strip() or "API", prefix=key[3:11], digest=ApiToken.digest_of(key), expires_at=expires_at
+    )
+    audit_record(action=Action.CREATE, actor=actor or user, target=token)
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: Any) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(action=Action.UPDATE, actor=actor, target=token, detail={"revoked": True})

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The browser session (with CSRF); administrators must also have passed their TOTP step."""
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = result[0]
+        from taizhang.core.scoping import scope_of
+
+        if scope_of(user).needs_otp and not getattr(request._request.user, "is_verified", lambda: False)():
+            raise exceptions.AuthenticationFailed("管理员须先完成动态口令验证")
+        return result
+
+
+class TokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Token tz_…` with a personal token; only the token's digest is stored."""
+
+    keyword = "Token"
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("令牌格式错误")
+        from taizhang.accounts.models import ApiToken
+
+        token = ApiToken.lookup(header[1].decode(errors="replace"))
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("令牌无效或已过期")
+        from taizhang.core.scoping import scope_of
+
+        if scope_of(token.user).needs_otp:
+            raise exceptions.AuthenticationFailed("管理员账户不能使用 API 令牌")
+        if token.last_used_at is None or (timezone.now() - token.last_used_at).total_seconds() > 60:
+            type(token).objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    target_class = "taizhang.api.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Token tz_…"}
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    target_class = "taizhang.api.authentication.SessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}

@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from taizhang.accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("taizhang.accounts.urls")),
+    path("regions/", include("taizhang.regions.urls")),
+    path("audit/", include("taizhang.audit.urls")),
+    path("api/v1/", include("taizhang.api.urls")),
+]
+
+handler404 = "taizhang.core.views.not_found"
+handler403 = "taizhang.core.views.forbidden"
+handler500 = "taizhang.core.views.server_error"

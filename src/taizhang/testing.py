@@ -1,0 +1,49 @@
+"""Fixtures shared by every app's tests: the NBS region tree, units, and users holding posts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+
+from taizhang.accounts.models import OrgUnit, Post, User
+from taizhang.core.roles import Role
+from taizhang.regions.models import Level, Region
+from taizhang.regions.services import load_nbs_divisions, region_create_local
+
+PASSWORD = "Test-Password-2020!"
+
+
+@pytest.fixture
+def regions(db: Any) -> dict[str, Region]:
+    """The NBS tree plus two grids in 官园社区 and one in 乔家巷社区."""
+    load_nbs_divisions()
+    by_name = {r.display_name: r for r in Region.objects.all()}
+    guanyuan = by_name["官园社区"]
+    g1 = region_create_local(parent=guanyuan, level=Level.GRID, name="第1网格")
+    g2 = region_create_local(parent=guanyuan, level=Level.GRID, name="第2网格")
+    q1 = region_create_local(parent=by_name["乔家巷社区"], level=Level.GRID, name="第1网格")
+    by_name.update({"官园第1网格": g1, "官园第2网格": g2, "乔家巷第1网格": q1})
+    return by_name
+
+
+@pytest.fixture
+def make_user(regions: dict[str, Region]) -> Callable[..., User]:
+    counter = {"n": 0}
+
+    def make(role: str = Role.COMMUNITY, region: str = "官园社区", username: str | None = None, **extra: Any) -> User:
+        counter["n"] += 1
+        region_obj = regions[region]
+        unit, _ = OrgUnit.objects.get_or_create(
+            code=f"U-{role}-{region_obj.code}",
+            defaults={"name": f"{region}{role}", "kind": OrgUnit.Kind.COMMAND, "region": region_obj},
+        )
+        user = User.objects.create_user(
+            username=username or f"{role}{counter['n']}", password=PASSWORD, display_name=f"测试{counter['n']}"
+        )
+        Post.objects.create(user=user, unit=unit, region=region_obj, role=role, valid_from=date(2020, 1, 1), **extra)
+        return user
+
+    return make
