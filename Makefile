@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) -m taizhang.manage
 export DJANGO_SETTINGS_MODULE ?= taizhang.config.settings.local
 
-.PHONY: demo test env lint typecheck contracts migrations-check e2e serve clean ci
+.PHONY: demo test env lint typecheck contracts migrations-check e2e serve clean
 
 $(UV):
 	$(PYTHON) -m venv var/tools

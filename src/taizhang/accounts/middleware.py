@@ -10,11 +10,12 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 KEY = "_taizhang_last_seen"
+STARTED = "_taizhang_started"
 WRITE_EVERY = 30  # seconds: don't write the session on every request
 
 
 class IdleTimeoutMiddleware:
-    """Ends a session on the server after TAIZHANG_IDLE_TIMEOUT without a request."""
+    """Ends a session on the server after TAIZHANG_IDLE_TIMEOUT without a request, or TAIZHANG_SESSION_MAX_AGE after sign-in."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -24,10 +25,15 @@ class IdleTimeoutMiddleware:
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             now = time.time()
             last = request.session.get(KEY)
-            if last is not None and now - float(last) > settings.TAIZHANG_IDLE_TIMEOUT.total_seconds():
+            started = request.session.setdefault(STARTED, now)
+            idle = last is not None and now - float(last) > settings.TAIZHANG_IDLE_TIMEOUT.total_seconds()
+            expired = now - float(started) > settings.TAIZHANG_SESSION_MAX_AGE.total_seconds()
+            if idle or expired:
                 from taizhang.audit.services import Action, audit_record
 
-                audit_record(action=Action.LOGOUT, actor=user, target=user, detail={"reason": "idle_timeout"})
+                audit_record(
+                    action=Action.LOGOUT, actor=user, target=user, detail={"reason": "idle_timeout" if idle else "max_age"}
+                )
                 logout(request)
                 if request.path.startswith("/api/"):
                     return JsonResponse(

@@ -5,6 +5,7 @@ from typing import Any, cast
 import axes.utils
 import segno
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.core.paginator import Paginator
@@ -66,7 +67,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "error": error, "timeout": request.GET.get("timeout"), "next": request.GET.get("next", "")},
+        {
+            "form": form,
+            "error": error,
+            "timeout": request.GET.get("timeout"),
+            "idle_minutes": int(settings.TAIZHANG_IDLE_TIMEOUT.total_seconds() // 60),
+            "next": request.GET.get("next", ""),
+        },
         status=200 if error is None else 401,
     )
 
@@ -132,9 +139,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @permission(roles=ALL_ROLES)
 def account_view(request: HttpRequest) -> HttpResponse:
-    form = TokenForm(request.POST or None)
+    may_use_tokens = not scope_of(request.user).needs_otp  # administrators cannot use API tokens
+    form = TokenForm(request.POST or None) if may_use_tokens else None
     new_key = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form is not None and form.is_valid():
         _, new_key = services.api_token_create(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
         form = TokenForm()
     tokens = ApiToken.objects.usable().filter(user_id=cast(User, request.user).pk).order_by("-created_at")

@@ -1,6 +1,6 @@
 """API wiring only: every endpoint is defined in its app's api.py and calls that app's services."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from taizhang.accounts import api as accounts_api
@@ -19,4 +19,8 @@ urlpatterns = [
     path("me", accounts_api.MeApi.as_view(), name="me"),
     path("regions/", regions_api.RegionListApi.as_view(), name="regions"),
     path("regions/<int:pk>", regions_api.RegionDetailApi.as_view(), name="region"),
+    path("", include("taizhang.establishments.api_urls")),
+    path("", include("taizhang.filings.api_urls")),
+    path("", include("taizhang.problems.api_urls")),
+    path("", include("taizhang.transfer.api_urls")),
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from taizhang.core.request_context import client_ip
@@ -14,7 +15,9 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = client_ip.set(request.META.get("REMOTE_ADDR") or None)
+        header = settings.TAIZHANG_CLIENT_IP_HEADER
+        address = (request.META.get(header, "").split(",")[0].strip() if header else "") or request.META.get("REMOTE_ADDR")
+        token = client_ip.set(address or None)
         try:
             return self.get_response(request)
         finally:

@@ -7,7 +7,13 @@ urlpatterns = [
     path("accounts/", include("taizhang.accounts.urls")),
     path("regions/", include("taizhang.regions.urls")),
     path("audit/", include("taizhang.audit.urls")),
+    path("notifications/", include("taizhang.notifications.urls")),
+    path("establishments/", include("taizhang.establishments.urls")),
+    path("filings/", include("taizhang.filings.urls")),
+    path("problems/", include("taizhang.problems.urls")),
+    path("transfer/", include("taizhang.transfer.urls")),
     path("api/v1/", include("taizhang.api.urls")),
+    path("open311/v2/", include("taizhang.problems.open311.urls")),
 ]
 
 handler404 = "taizhang.core.views.not_found"

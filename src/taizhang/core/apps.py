@@ -9,6 +9,6 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self) -> None:
-        from . import periodic, tasks
+        from . import periodic, protected, tasks  # noqa: F401 - protected registers the key check
 
         periodic.register(periodic.Job("clear_expired_sessions", tasks.clear_expired_sessions, timedelta(hours=1)))

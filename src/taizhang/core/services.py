@@ -26,6 +26,10 @@ def model_update(*, instance: M, fields: list[str], data: dict[str, Any]) -> tup
     if changes:
         instance.full_clean()
         update_fields = list(changes)
+        # a changed encrypted field saves its blind index with it (core.protected refuses otherwise)
+        from .protected import blind_index_fields
+
+        update_fields += [f.name for f in blind_index_fields(type(instance)) if f.source in changes]
         if any(f.name == "updated_at" for f in instance._meta.get_fields()):
             update_fields.append("updated_at")
         instance.save(update_fields=update_fields)

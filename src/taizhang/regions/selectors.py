@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from taizhang.core.errors import NotVisible
+from taizhang.core.paths import subtree_q
 
 from .models import Region, RoadSection
 
@@ -41,11 +42,8 @@ def region_breadcrumb(*, region: Region) -> list[Region]:
 
 
 def road_sections_of(*, user: Any, region: Region) -> QuerySet[RoadSection]:
-    return (
-        RoadSection.objects.visible_to(user).filter(subdistrict__path__startswith=region.path)
-        if region
-        else RoadSection.objects.none()
-    )
+    """Road sections of the sub-districts in or above `region`'s subtree that the user may see."""
+    return RoadSection.objects.visible_to(user).filter(subtree_q([region.path], "subdistrict__path"))
 
 
 def find_region_by_name(name: str) -> QuerySet[Region]:

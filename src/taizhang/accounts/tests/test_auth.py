@@ -95,6 +95,29 @@ def test_idle_timeout_ends_session_on_server(client, make_user):
     assert AuditEvent.objects.filter(action="logout", actor=user, detail__reason="idle_timeout").exists()
 
 
+def test_session_ends_after_the_absolute_limit_despite_activity(client, make_user):
+    from taizhang.accounts.middleware import STARTED
+
+    user = make_user(Role.COMMUNITY)
+    client.force_login(user)
+    assert client.get("/").status_code == 200
+    session = client.session
+    session[STARTED] = time.time() - settings.TAIZHANG_SESSION_MAX_AGE.total_seconds() - 5
+    session[LAST_SEEN] = time.time()
+    session.save()
+    assert client.get("/").status_code == 302
+    assert AuditEvent.objects.filter(action="logout", actor=user, detail__reason="max_age").exists()
+
+
+def test_audit_records_the_client_address(client, make_user, settings):
+    user = make_user(Role.COMMUNITY)
+    client.post(LOGIN, {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="10.1.2.3")
+    assert AuditEvent.objects.get(action="login", actor=user).ip == "10.1.2.3"
+    settings.TAIZHANG_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    client.post(LOGIN, {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.1", HTTP_X_REAL_IP="192.0.2.7")
+    assert AuditEvent.objects.filter(action="login", actor=user).latest("at").ip == "192.0.2.7"
+
+
 def test_activity_within_the_limit_keeps_the_session(client, make_user):
     client.force_login(make_user(Role.COMMUNITY))
     session = client.session

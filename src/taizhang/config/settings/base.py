@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from csp.constants import NONCE, NONE, SELF
 
 SRC_DIR = Path(__file__).resolve().parents[3]
@@ -31,6 +34,33 @@ DEBUG = env_bool("TAIZHANG_DEBUG", False)
 ALLOWED_HOSTS = env_list("TAIZHANG_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("TAIZHANG_CSRF_TRUSTED_ORIGINS", "")
 
+# --- personal-information field encryption (docs/adr/0003-field-encryption.md) ----------------------
+# TAIZHANG_FIELD_KEYS: "keyid:base64key,…" (32-byte AES-256-GCM keys); the first encrypts, all decrypt.
+# TAIZHANG_INDEX_KEY: base64 of 32 bytes, the separate HMAC-SHA256 key of the blind indexes.
+
+
+def development_field_keys(secret_key: str) -> tuple[list[str], str]:
+    """DEVELOPMENT ONLY: field and index keys derived from SECRET_KEY with HKDF-SHA256.
+
+    They let a fresh checkout, the demo and the test suite run without set-up. Anyone who knows
+    SECRET_KEY knows them, and changing SECRET_KEY makes existing encrypted data unreadable:
+    production.py refuses to start without real keys in the environment.
+    """
+
+    def derive(purpose: bytes) -> str:
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"taizhang-development-only", info=purpose)
+        return base64.b64encode(hkdf.derive((secret_key or "taizhang-development").encode())).decode()
+
+    return [f"dev:{derive(b'field-encryption')}"], derive(b"blind-index")
+
+
+TAIZHANG_FIELD_KEYS = env_list("TAIZHANG_FIELD_KEYS")
+TAIZHANG_INDEX_KEY = os.environ.get("TAIZHANG_INDEX_KEY", "").strip()
+if not TAIZHANG_FIELD_KEYS or not TAIZHANG_INDEX_KEY:
+    _dev_field_keys, _dev_index_key = development_field_keys(SECRET_KEY)
+    TAIZHANG_FIELD_KEYS = TAIZHANG_FIELD_KEYS or _dev_field_keys
+    TAIZHANG_INDEX_KEY = TAIZHANG_INDEX_KEY or _dev_index_key
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -51,12 +81,20 @@ INSTALLED_APPS = [
     "taizhang.audit",
     "taizhang.regions",
     "taizhang.accounts",
+    "taizhang.industries",
+    "taizhang.notifications",
+    "taizhang.duties",
+    "taizhang.establishments",
+    "taizhang.filings",
+    "taizhang.problems",
+    "taizhang.transfer",
     "taizhang.api",
     "taizhang.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "taizhang.audit.middleware.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -65,7 +103,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "taizhang.accounts.middleware.IdleTimeoutMiddleware",
-    "taizhang.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -132,9 +169,12 @@ LOGIN_REDIRECT_URL = "home"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 12 * 60 * 60  # absolute ceiling; idle timeout below is the real limit
+SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Enforced on the server by accounts.middleware: 30 minutes without a request, and 12 hours after sign-in
+# whatever the activity.
 TAIZHANG_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("TAIZHANG_IDLE_MINUTES", "30")))
+TAIZHANG_SESSION_MAX_AGE = timedelta(hours=int(os.environ.get("TAIZHANG_SESSION_MAX_HOURS", "12")))
 CSRF_COOKIE_HTTPONLY = False
 
 AXES_FAILURE_LIMIT = 5
@@ -144,7 +184,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "taizhang.accounts.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Behind a reverse proxy that sets it, name the header with the real client address (e.g. HTTP_X_REAL_IP);
+# never set this when clients can reach the application directly (they could forge it).
+TAIZHANG_CLIENT_IP_HEADER = os.environ.get("TAIZHANG_CLIENT_IP_HEADER", "")
+AXES_IPWARE_META_PRECEDENCE_ORDER = [h for h in (TAIZHANG_CLIENT_IP_HEADER, "REMOTE_ADDR") if h]
 
 OTP_TOTP_ISSUER = "台账 Taizhang"
 
@@ -170,7 +213,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- i18n: Chinese first -------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LANGUAGES = [("zh-hans", "简体中文")]  # one UI language until an English catalogue exists (ADR 0001)
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -1,0 +1,52 @@
+"""Who sees which establishment (SPEC §1): the one rule used by pages, API, search, export and counts.
+
+- leader, subdistrict, community: the establishments in their posts' region subtrees;
+- community (and any staff) also: the establishments assigned to them personally (包联);
+- department: the establishments of the categories its units are assigned (sectoral axis) and of the
+  sub-districts they cover (区直部门包镇办);
+- enterprise: its own establishment only, once the account is confirmed;
+- the three administrators, hotline and inspectors (until campaigns give them targets): none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from taizhang.core.paths import subtree_q
+from taizhang.core.roles import Role
+from taizhang.core.scoping import scope_of
+from taizhang.duties.selectors import coverage_of_units, subject_ids_assigned_to
+
+TERRITORIAL_ROLES = {Role.LEADER, Role.SUBDISTRICT, Role.COMMUNITY}
+SUBJECT_TYPE = "establishments.establishment"
+NOTHING = Q(pk__in=[])
+
+
+def establishment_scope_q(user: Any) -> Q:
+    scope = scope_of(user)
+    if not scope.reads_personal_data:
+        return NOTHING
+    q = NOTHING
+    paths = [p.region.path for p in scope.posts if p.role in TERRITORIAL_ROLES]
+    if paths:
+        q |= subtree_q(paths, "region_path")
+    if scope.has_role(Role.COMMUNITY, Role.SUBDISTRICT, Role.DEPARTMENT):
+        q |= Q(pk__in=subject_ids_assigned_to(user_id=scope.user_id or 0, subject_type=SUBJECT_TYPE))
+    if scope.has_role(Role.DEPARTMENT):
+        units = [p.unit_id for p in scope.posts if p.role == Role.DEPARTMENT]
+        categories, subdistricts = coverage_of_units(unit_ids=units)
+        if categories:
+            q |= Q(category_id__in=categories)
+        if subdistricts:
+            q |= subtree_q(subdistricts, "region_path")
+    if scope.has_role(Role.ENTERPRISE):
+        from .models import EnterpriseAccount
+
+        q |= Q(
+            pk__in=EnterpriseAccount.objects.filter(user_id=scope.user_id or 0, is_active=True, confirmed=True).values(
+                "establishment_id"
+            )
+        )
+    return q
