@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from taizhang.core.request_context import client_ip
+from taizhang.core.request_context import request_context
 
 
 class AuditContextMiddleware:
@@ -17,8 +17,5 @@ class AuditContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         header = settings.TAIZHANG_CLIENT_IP_HEADER
         address = (request.META.get(header, "").split(",")[0].strip() if header else "") or request.META.get("REMOTE_ADDR")
-        token = client_ip.set(address or None)
-        try:
+        with request_context(address or None):
             return self.get_response(request)
-        finally:
-            client_ip.reset(token)

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Q
 
 from taizhang.core.paths import subtree_q
+from taizhang.core.request_context import per_request
 from taizhang.core.roles import Role
 from taizhang.core.scoping import scope_of
 from taizhang.duties.selectors import coverage_of_units, subject_ids_assigned_to
@@ -25,6 +26,11 @@ NOTHING = Q(pk__in=[])
 
 
 def establishment_scope_q(user: Any) -> Q:
+    """The filter for `user`, computed once per request."""
+    return per_request(("establishment_scope", getattr(user, "pk", None)), lambda: _compute(user))
+
+
+def _compute(user: Any) -> Q:
     scope = scope_of(user)
     if not scope.reads_personal_data:
         return NOTHING

@@ -29,7 +29,7 @@ def _search_q(text: str) -> Q:
     if len(compact) == 18:
         q |= Q(credit_code=compact)
     if text.isascii() and text.replace(" ", "").isalpha():
-        q |= Q(name_initials__startswith=text.replace(" ", "").lower())
+        q |= Q(name_initials__contains=text.replace(" ", "").lower())
     digits = "".join(c for c in text if c.isdigit())
     if len(digits) >= 11:
         q |= Q(contact_mobile_bidx=blind_index("mobile", text))

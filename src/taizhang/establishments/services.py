@@ -43,8 +43,9 @@ def name_initials(name: str) -> str:
     return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")).lower()
 
 
-def clean_data(data: dict[str, Any]) -> dict[str, Any]:
-    """Normalise and validate; raise ValidationError with field-keyed Chinese messages."""
+def clean_data(data: dict[str, Any], current: Establishment | None = None) -> dict[str, Any]:
+    """Normalise and validate `data` (all of a new record, or the changed fields of `current`);
+    raise ValidationError with field-keyed Chinese messages."""
     errors: dict[str, list[str]] = {}
     out = dict(data)
     if out.get("credit_code"):
@@ -52,7 +53,7 @@ def clean_data(data: dict[str, Any]) -> dict[str, Any]:
             out["credit_code"] = validate_credit_code(out["credit_code"])
         except ValidationError as exc:
             errors["credit_code"] = exc.messages
-    else:
+    elif "credit_code" in out or current is None:
         out["credit_code"] = None
     if out.get("contact_mobile"):
         try:
@@ -63,10 +64,10 @@ def clean_data(data: dict[str, Any]) -> dict[str, Any]:
         out["name"] = " ".join(str(out["name"] or "").split())
         if not out["name"]:
             errors["name"] = ["名称不能为空"]
-    region = out.get("region")
-    if region is not None and region.level not in (Level.COMMUNITY, Level.GRID, Level.COMPOUND, Level.UNIT):
+    region = out["region"] if "region" in out else getattr(current, "region", None)
+    if "region" in out and region is not None and region.level not in (Level.COMMUNITY, Level.GRID, Level.COMPOUND, Level.UNIT):
         errors["region"] = ["所在区划须为社区/村或网格"]
-    road = out.get("road_section")
+    road = out["road_section"] if "road_section" in out else getattr(current, "road_section", None)
     if road is not None and region is not None and not region.path.startswith(road.subdistrict.path):
         errors["road_section"] = ["路段不在该单位所在的街道/镇"]
     if errors:
@@ -126,7 +127,7 @@ def establishment_update(
     *, establishment: Establishment, actor: Any, data: dict[str, Any], expected_version: int
 ) -> Establishment:
     """Update with optimistic locking: if someone saved since `expected_version`, nothing is written."""
-    data = clean_data({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
+    data = clean_data({k: v for k, v in data.items() if k in EDITABLE_FIELDS}, current=establishment)
     _check_duplicates(
         {**{f: getattr(establishment, f) for f in ("credit_code", "name", "region", "address")}, **data},
         exclude_pk=establishment.pk,
@@ -161,18 +162,23 @@ def establishment_transition(
     *, establishment: Establishment, to: str, actor: Any, on: date | None = None, note: str = "", at: Any = None
 ) -> Establishment:
     """Move along the status lifecycle (TRANSITIONS); every change is an event."""
+    if to not in Status.values:
+        raise ApplicationError(f"未知状态：{to}", code="invalid_transition")
     current = Establishment.objects.select_for_update().get(pk=establishment.pk)
     if to == current.status:
         return current
     if to not in TRANSITIONS[current.status]:
         raise ApplicationError(f"不能从“{Status(current.status).label}”变为“{Status(to).label}”", code="invalid_transition")
     on = on or timezone.localdate()
+    before_status = current.status
     fields = {"status": to, "status_since": on, "version": current.version + 1}
     if to == Status.RESUMED:
         fields["resumed_on"] = on
     Establishment.objects.filter(pk=current.pk).update(**fields)
-    _event(current, EstablishmentEvent.Kind.STATUS, actor, at=at, from_status=current.status, to_status=to, note=note)
-    audit_record(action=Action.UPDATE, actor=actor, target=current, detail={"status": [current.status, to]})
+    for k, v in fields.items():
+        setattr(current, k, v)
+    _event(current, EstablishmentEvent.Kind.STATUS, actor, at=at, from_status=before_status, to_status=to, note=note)
+    audit_record(action=Action.UPDATE, actor=actor, target=current, detail={"status": [before_status, to]})
     for k, v in fields.items():
         setattr(establishment, k, v)
     return establishment

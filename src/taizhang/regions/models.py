@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 
 from taizhang.core.models import BinaryCollationCharField, TimeStampedModel
 from taizhang.core.paths import SEP, subtree_q
@@ -81,7 +82,11 @@ class Region(TimeStampedModel):
         return self.short_name or self.name
 
     def ancestors_paths(self) -> list[str]:
-        parts = self.path.strip(SEP).split(SEP)
+        return self.path_ancestors(self.path)
+
+    @staticmethod
+    def path_ancestors(path: str) -> list[str]:
+        parts = path.strip(SEP).split(SEP)
         return [SEP + SEP.join(parts[: i + 1]) + SEP for i in range(len(parts) - 1)]
 
     def is_within(self, other: Region) -> bool:
@@ -106,7 +111,10 @@ class RoadSectionQuerySet(models.QuerySet["RoadSection"]):
     def visible_to(self, user: Any) -> RoadSectionQuerySet:
         from taizhang.core.scoping import scope_of
 
-        return self.filter(scope_of(user).region_q("subdistrict__path"))
+        scope = scope_of(user)
+        # a sub-district's road sections are seen from inside it too (communities, grids)
+        above = {a for p in scope.region_paths for a in Region.path_ancestors(p)}
+        return self.filter(scope.region_q("subdistrict__path") | Q(subdistrict__path__in=above))
 
 
 class RoadSection(TimeStampedModel):
