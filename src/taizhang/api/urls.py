@@ -22,5 +22,7 @@ urlpatterns = [
     path("", include("taizhang.establishments.api_urls")),
     path("", include("taizhang.filings.api_urls")),
     path("", include("taizhang.problems.api_urls")),
+    path("", include("taizhang.inspections.api_urls")),
+    path("", include("taizhang.dashboards.api_urls")),
     path("", include("taizhang.transfer.api_urls")),
 ]

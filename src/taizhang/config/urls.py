@@ -11,7 +11,9 @@ urlpatterns = [
     path("establishments/", include("taizhang.establishments.urls")),
     path("filings/", include("taizhang.filings.urls")),
     path("problems/", include("taizhang.problems.urls")),
+    path("inspections/", include("taizhang.inspections.urls")),
     path("transfer/", include("taizhang.transfer.urls")),
+    path("dashboard/", include("taizhang.dashboards.urls")),
     path("api/v1/", include("taizhang.api.urls")),
     path("open311/v2/", include("taizhang.problems.open311.urls")),
 ]

@@ -83,11 +83,14 @@ INSTALLED_APPS = [
     "taizhang.accounts",
     "taizhang.industries",
     "taizhang.notifications",
+    "taizhang.rollups",
     "taizhang.duties",
     "taizhang.establishments",
     "taizhang.filings",
     "taizhang.problems",
+    "taizhang.inspections",
     "taizhang.transfer",
+    "taizhang.dashboards",
     "taizhang.api",
     "taizhang.demo",
 ]
@@ -125,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "taizhang.accounts.context_processors.navigation",
+                "taizhang.notifications.context_processors.unread",
             ],
         },
     }
@@ -227,6 +231,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # attachments and generated files: outside the web root, served only through views that check access
+    "private": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(VAR_DIR / "private")}},
 }
 
 # --- API ------------------------------------------------------------------------------------------
