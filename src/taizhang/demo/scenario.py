@@ -21,6 +21,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from taizhang.accounts.models import OrgUnit, Post, User
 from taizhang.core.roles import Role
+from taizhang.duties.demo import build_duties
+from taizhang.establishments.demo import build_establishments
+from taizhang.problems.demo import build_problems
 from taizhang.regions.models import Level, Region
 from taizhang.regions.services import load_nbs_divisions, region_create_local, road_section_create
 
@@ -174,6 +177,15 @@ def build_units_and_users(ctx: Context) -> None:
 STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("区划、网格、楼院、路段", build_regions),
     ("单位与用户", build_units_and_users),
+    ("行业分类、归口部门、包镇办与包路段", lambda ctx: build_duties(ctx, password=DEMO_PASSWORD, start=DEMO_START)),
+    # TAIZHANG_DEMO_SCALE (default 1.0) shrinks the establishments for tests; the article's counts need 1.0.
+    (
+        "市场主体与社区包联人员",
+        lambda ctx: build_establishments(
+            ctx, password=DEMO_PASSWORD, start=DEMO_START, scale=getattr(settings, "TAIZHANG_DEMO_SCALE", 1.0)
+        ),
+    ),
+    ("问题台账：上报、分派、协调、整改、核验与督办", lambda ctx: build_problems(ctx, password=DEMO_PASSWORD)),
 ]
 
 

@@ -25,3 +25,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     import os as _os
 
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_os.getpid()}"}
+
+# The demo scenario at 2% of its establishments keeps the demo tests fast; `taizhang demo` uses 1.0.
+TAIZHANG_DEMO_SCALE = 0.02
