@@ -39,4 +39,19 @@ def test_public_views_are_only_the_expected_ones():
         return rule == "public" or (isinstance(rule, Rule) and rule.public)
 
     public = sorted(route for route, cb in walk(get_resolver().url_patterns) if is_public(declared_rule(cb)))
-    assert public == ["accounts/login/", "accounts/logout/", "api/v1/schema"]
+    # filings/register/: an enterprise contact registers with the credit code and the mobile on record
+    assert public == sorted(["accounts/login/", "accounts/logout/", "api/v1/schema", "filings/register/", *OPEN311_ROUTES])
+
+
+# Open311 GeoReport v2 (problems/open311): public by the standard; POST requests checks the client's api_key.
+OPEN311_ROUTES = [
+    "open311/v2/",
+    "open311/v2/<path:rest>",
+    "open311/v2/discovery.<o311fmt:fmt>",
+    "open311/v2/request/<o311id:service_request_id>.<o311fmt:fmt>",
+    "open311/v2/requests.<o311fmt:fmt>",
+    "open311/v2/requests/<o311id:service_request_id>.<o311fmt:fmt>",
+    "open311/v2/services.<o311fmt:fmt>",
+    "open311/v2/services/<o311id:service_code>.<o311fmt:fmt>",
+    "open311/v2/tokens/<o311id:token>.<o311fmt:fmt>",
+]

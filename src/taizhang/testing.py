@@ -47,3 +47,46 @@ def make_user(regions: dict[str, Region]) -> Callable[..., User]:
         return user
 
     return make
+
+
+SHIPPED_DATA_MIGRATIONS = [
+    "taizhang.establishments.migrations.0002_shipped_establishment_kinds",
+    "taizhang.problems.migrations.0002_shipped_categories",
+    "taizhang.filings.migrations.0002_shipped_filing_templates",
+    "taizhang.inspections.migrations.0002_shipped_checklists",
+]
+
+
+def restore_shipped_data() -> None:
+    """Re-run the data migrations that ship configuration (kinds, categories, checklists).
+
+    A transactional test starts from a flushed database, which has lost what data migrations wrote;
+    calling this (idempotent: the migrations use update_or_create) brings it back without the
+    serialized_rollback machinery.
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for name in SHIPPED_DATA_MIGRATIONS:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError:  # an app whose shipped data is not in this tree
+            continue
+        module.forwards(apps, None)
+
+
+@pytest.fixture
+def shipped_data(transactional_db: Any) -> None:
+    restore_shipped_data()
+
+
+@pytest.fixture(autouse=True)
+def _shipped_data_in_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (threads, live server) start from a flushed database: put the shipped
+    configuration back before any other fixture builds on it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
+    if transactional or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        restore_shipped_data()

@@ -1,5 +1,9 @@
 """API routes of this app, included under /api/v1/ by taizhang.api.urls."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from . import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("dashboard", api.DashboardApi.as_view(), name="dashboard"),
+]

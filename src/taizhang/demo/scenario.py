@@ -21,9 +21,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from taizhang.accounts.models import OrgUnit, Post, User
 from taizhang.core.roles import Role
+from taizhang.dashboards.demo import build_dashboards
 from taizhang.duties.demo import build_duties
 from taizhang.establishments.demo import build_establishments
+from taizhang.filings.demo import build_filings
+from taizhang.inspections.demo import build_inspections
 from taizhang.problems.demo import build_problems
+from taizhang.problems.open311.demo import build_open311
 from taizhang.regions.models import Level, Region
 from taizhang.regions.services import load_nbs_divisions, region_create_local, road_section_create
 
@@ -185,7 +189,13 @@ STEPS: list[tuple[str, Callable[[Context], None]]] = [
             ctx, password=DEMO_PASSWORD, start=DEMO_START, scale=getattr(settings, "TAIZHANG_DEMO_SCALE", 1.0)
         ),
     ),
+    ("复工/复学备案：各状态的备案、逐项审核意见与逾期标记", lambda ctx: build_filings(ctx, password=DEMO_PASSWORD)),
+    ("Open311 接入应用与服务属性", build_open311),
     ("问题台账：上报、分派、协调、整改、核验与督办", lambda ctx: build_problems(ctx, password=DEMO_PASSWORD)),
+    # after the establishments and problems: it inspects the former and links the 商务局's visits to the latter
+    ("走访巡查：7个督导组督导学校、商务局帮扶走访、复工商超日常巡查", lambda ctx: build_inspections(ctx, password=DEMO_PASSWORD)),
+    # Keep last: the data above was written in bulk; the dashboards' rollups are rebuilt from it.
+    ("数据看板：重建汇总，信息日报模板与社区填报", build_dashboards),
 ]
 
 

@@ -14,10 +14,14 @@ from pypinyin import Style, lazy_pinyin
 from taizhang.audit.services import Action, audit_change, audit_record
 from taizhang.core.errors import ApplicationError, ConflictError
 from taizhang.regions.models import Level
+from taizhang.rollups import facts as rollup_facts
+from taizhang.rollups import services as rollups
 
 from .models import TRANSITIONS, Establishment, EstablishmentEvent, Status
 from .validators import normalize_mobile, validate_credit_code
 
+# The fields an establishment's rollup facts are computed from (taizhang.rollups.facts.establishment).
+ROLLUP_FIELDS = ("pk", "region_path", "category_id", "status", "above_size", "resumed_on")
 EDITABLE_FIELDS = [
     "credit_code",
     "name",
@@ -117,6 +121,7 @@ def establishment_create(*, actor: Any, data: dict[str, Any], status: str = Stat
     est.created_by = actor if getattr(actor, "is_authenticated", False) else None
     est.full_clean(exclude=["contact_mobile_bidx", "region_path", "name_initials"])
     est.save()
+    rollups.establishment_changed(before=None, after=est)
     _event(est, EstablishmentEvent.Kind.CREATED, actor, to_status=status)
     audit_record(action=Action.CREATE, actor=actor, target=est)
     return est
@@ -138,6 +143,8 @@ def establishment_update(
     updated = Establishment.objects.filter(pk=establishment.pk, version=expected_version).update(version=F("version") + 1)
     if not updated:
         raise ConflictError("该单位已被他人修改，请刷新后重新填写（您填写的内容已保留）", extra={"id": establishment.pk})
+    # The row as it is now (locked by the UPDATE above): what it counted in the rollups before this change.
+    before = rollup_facts.establishment(Establishment.objects.filter(pk=establishment.pk).values(*ROLLUP_FIELDS).get())
     for k, (_old, new) in changes.items():
         setattr(establishment, k, new)
     establishment.name_initials = name_initials(establishment.name)
@@ -145,6 +152,7 @@ def establishment_update(
     establishment.version = expected_version + 1
     establishment.full_clean(exclude=["contact_mobile_bidx", "region_path", "name_initials"])
     establishment.save()
+    rollups.establishment_changed(before=before, after=establishment)
     sensitive = set(Establishment.SENSITIVE_FIELDS)
     _event(
         establishment,
@@ -175,8 +183,10 @@ def establishment_transition(
     if to == Status.RESUMED:
         fields["resumed_on"] = on
     Establishment.objects.filter(pk=current.pk).update(**fields)
+    before = rollup_facts.establishment(current)
     for k, v in fields.items():
         setattr(current, k, v)
+    rollups.establishment_changed(before=before, after=current)
     _event(current, EstablishmentEvent.Kind.STATUS, actor, at=at, from_status=before_status, to_status=to, note=note)
     audit_record(action=Action.UPDATE, actor=actor, target=current, detail={"status": [before_status, to]})
     for k, v in fields.items():

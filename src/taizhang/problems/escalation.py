@@ -25,6 +25,7 @@ from django.utils import timezone
 from taizhang.audit.services import Action, audit_record
 from taizhang.core.workdays import WorkCalendar
 from taizhang.notifications.services import notify
+from taizhang.rollups import services as rollups
 
 from .models import OPEN_STATES, EventKind, PartyRole, Problem, Rectification
 from .services import _enterprise_users, _event, _party, _save, _unit_users, problem_url
@@ -74,6 +75,7 @@ def _sweep_one(pk: int, now: datetime, calendar: WorkCalendar, result: SweepResu
         .select_related("category", "unit", "unit__parent", "escalated_unit", "escalated_unit__parent")
         .get(pk=pk)
     )
+    rollups.problem_locked(p)
     if p.state not in OPEN_STATES or p.due_at is None or p.due_at >= now:
         return  # changed since the candidate query
     first = p.overdue_since is None
@@ -154,7 +156,7 @@ def _sweep_one(pk: int, now: datetime, calendar: WorkCalendar, result: SweepResu
 
 
 def _rectification_overdue(pk: int, now: datetime, today: Any, result: SweepResult) -> None:
-    p = Problem.objects.select_for_update(of=("self",)).select_related("category").get(pk=pk)
+    p = rollups.problem_locked(Problem.objects.select_for_update(of=("self",)).select_related("category").get(pk=pk))
     if (
         p.rectification != Rectification.REQUIRED
         or p.rectification_overdue_notified

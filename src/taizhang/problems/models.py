@@ -446,3 +446,6 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.problem_id}"
+
+
+from .open311.models import Open311Client, Open311Service, Open311Submission, ServiceAttribute  # noqa: E402, F401 - the Open311 adapter's models (problems app label)

@@ -28,6 +28,7 @@ from taizhang.core.workdays import WorkCalendar
 from taizhang.establishments.models import EnterpriseAccount, Establishment
 from taizhang.notifications.services import notify
 from taizhang.regions.models import Region
+from taizhang.rollups import services as rollups
 
 from . import attachments
 from .models import (
@@ -118,7 +119,7 @@ def _event(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> ProblemEvent:
-    return ProblemEvent.objects.create(
+    event = ProblemEvent.objects.create(
         problem=problem,
         at=at or timezone.now(),
         kind=kind,
@@ -130,6 +131,8 @@ def _event(
         note=note,
         data=data or {},
     )
+    rollups.problem_event(problem=problem, kind=kind, at=event.at)
+    return event
 
 
 def _party(problem: Problem, unit: OrgUnit | None, role: str, at: datetime | None = None) -> None:
@@ -151,7 +154,7 @@ def _lock(problem: Problem | int, expected_version: int | None = None) -> Proble
             f"问题 {current.code} 已被他人处理（当前状态：{State(current.state).label}），请刷新后再操作（您填写的内容已保留）",
             extra={"id": current.pk, "version": current.version, "state": current.state},
         )
-    return current
+    return rollups.problem_locked(current)
 
 
 def _save(problem: Problem, fields: Iterable[str], *, bump: bool = True) -> None:
@@ -162,6 +165,7 @@ def _save(problem: Problem, fields: Iterable[str], *, bump: bool = True) -> None
         problem.version += 1
         names.add("version")
     problem.save(update_fields=sorted(names))
+    rollups.problem_saved(problem)
 
 
 def _clean_text(text: str, what: str, *, required: bool = True, limit: int = MAX_NOTE) -> str:
@@ -422,6 +426,7 @@ def problem_report(
         _apply_route(problem, r, actor=None, at=at)
         problem.save(update_fields=["unit", "assignee", "state", "state_changed_at", "updated_at"])
         _notify_assigned(problem)
+    rollups.problem_saved(problem, new=True)
     _audit(reporter, problem, Action.CREATE, source=source, category=category.code, route=r.describe() if r.unit else "")
     return problem
 

@@ -30,6 +30,9 @@ def test_demo_builds_the_article_scenario(db, tmp_path):
         assert len(scopes) >= 2
     for role in (Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR):
         assert len(logins[role][0]["totp_secret"]) == 32
+    assert isinstance(logins["open311_api_key"], str)
     for entries in logins.values():
+        if not isinstance(entries, list):
+            continue
         for e in entries:
             assert User.objects.get(username=e["username"]).check_password(e["password"])

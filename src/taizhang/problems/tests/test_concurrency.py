@@ -41,8 +41,8 @@ def test_comments_do_not_invalidate_an_open_form(pw):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_transitions_cannot_both_win(pw):
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_transitions_cannot_both_win(shipped_data, pw):
     p = _problem(pw)
     seen = p.version
     barrier = threading.Barrier(2)
@@ -75,8 +75,8 @@ def test_concurrent_transitions_cannot_both_win(pw):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_reports_get_distinct_codes(pw):
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reports_get_distinct_codes(shipped_data, pw):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 

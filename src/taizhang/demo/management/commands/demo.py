@@ -25,6 +25,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"演示数据已生成，用时 {time.monotonic() - started:.1f} 秒"))
         self.stdout.write("\n登录账号（演示用，密码相同）：")
         for role, entries in ctx.logins.items():
+            if not isinstance(entries, list):  # a plain value, e.g. open311_api_key
+                self.stdout.write(f"  {role:<12} {entries}")
+                continue
             for e in entries:
                 extra = f"  TOTP密钥 {e['totp_secret']}" if "totp_secret" in e else ""
                 self.stdout.write(f"  {role:<12} {e['username']:<16} {e['password']}  {e['scope']}{extra}")
