@@ -19,7 +19,7 @@ def test_community_worker_sees_only_their_community(page_factory, make_user, reg
     page.wait_for_url("**/")
     assert "官园社区" in page.get_by_test_id("my-posts").inner_text()
     assert "乔家巷社区" not in page.inner_text("main")
-    page.get_by_role("link", name="区划网格").click()
+    page.locator("#sidenav").get_by_role("link", name="区划网格").click()
     table = page.get_by_test_id("region-table").inner_text()
     assert "官园社区" in table and "乔家巷社区" not in table
     page.get_by_role("link", name="官园社区").click()
