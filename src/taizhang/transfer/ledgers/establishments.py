@@ -427,14 +427,6 @@ class EstablishmentLedger(Ledger):
         ids = self._inserter.write(payload)
         self._insert_events(ids, actor_id=self._actor_id, now=self._now, job_id=self._job_id)
         if ids:
-            # keep the dashboard's tallies in step with the rows just written (one read per chunk)
-            from taizhang.rollups import services as rollups
-
-            rollups.establishments_added(
-                Establishment.objects.filter(pk__in=ids).values(
-                    "pk", "region_path", "category_id", "status", "above_size", "resumed_on"
-                )
-            )
             self._first_id = self._first_id or ids[0]
             self._last_id = ids[-1]
             self._created.extend(ids[: max(0, AUDIT_IDS - len(self._created))])
@@ -464,10 +456,35 @@ class EstablishmentLedger(Ledger):
                 [at, EstablishmentEvent.Kind.IMPORTED, actor_id, "", note, data, ids[0], ids[-1]],
             )
 
+    def _update_rollups(self) -> None:
+        """Keep the dashboard's tallies in step with the rows just written (rollups.establishments_added semantics):
+        the imported rows grouped in SQL by what their facts depend on, each group's facts weighted by its row
+        count — one query and a few hundred facts instead of 200,000 rows through Python. The rows are this run's
+        (its id range, its timestamp and actor), inside the run's transaction."""
+        from dataclasses import replace
+
+        from django.db.models import Count
+
+        from taizhang.rollups import facts as rollup_facts
+        from taizhang.rollups import services as rollups
+
+        fields = ("region_path", "category_id", "status", "above_size", "resumed_on")
+        groups = (
+            Establishment.objects.filter(
+                pk__gte=self._first_id, pk__lte=self._last_id, created_at=self._now, created_by_id=self._actor_id
+            )
+            .values(*fields)
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        weighted = [replace(f, value=f.value * g["n"]) for g in groups for f in rollup_facts.establishment(g)]
+        rollups.apply(after=weighted)
+
     def finish(self, *, written: int, job_id: int | None) -> None:
         """One audit record for the import: who, which job, how many, the id range (ids are consecutive per chunk)
-        and the first ids — as audit_bulk records a bulk creation."""
+        and the first ids — as audit_bulk records a bulk creation. And the dashboard's tallies."""
         if written:
+            self._update_rollups()
             audit_record(
                 action=Action.IMPORT,
                 actor=self.user,
