@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -28,6 +29,9 @@ from .models import TRANSITIONS, Establishment, EstablishmentKind, Status
 READERS = frozenset({Role.LEADER, Role.DEPARTMENT, Role.SUBDISTRICT, Role.COMMUNITY, Role.ENTERPRISE})
 # Who registers, edits and moves establishments along the lifecycle. Leaders are read-only.
 WRITERS = frozenset({Role.DEPARTMENT, Role.SUBDISTRICT, Role.COMMUNITY})
+# Who may export the registry to Excel (the list page's button; the transfer app's establishments ledger declares
+# the same roles as its export_roles, which decide, and a test keeps the two equal). Enterprises export nothing.
+EXPORTERS = frozenset({Role.LEADER, Role.DEPARTMENT, Role.SUBDISTRICT, Role.COMMUNITY})
 # What an enterprise contact person may correct on their own establishment.
 CONTACT_FIELDS = ("contact_name", "contact_mobile")
 PAGE_SIZE = 50
@@ -135,6 +139,11 @@ class FilterForm(forms.Form):
             if other is not None:
                 responsible.append((selected, other.display_name or other.username))
         set_choices(self, "responsible", responsible)
+
+    def query_string(self) -> str:
+        """The filters as given, without the page or the page size, for a link that must hold exactly the rows of
+        this list (the Excel export reads them back through this form)."""
+        return urlencode([(name, value) for name in self.fields if (value := self.data.get(name))])
 
     def _enterprise_only(self) -> bool:
         scope = scope_of(self.user)

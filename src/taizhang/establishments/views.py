@@ -25,6 +25,7 @@ from taizhang.duties.selectors import responsible_for
 
 from . import selectors, services
 from .forms import (
+    EXPORTERS,
     PLACE_LEVELS,
     READERS,
     WRITERS,
@@ -89,7 +90,14 @@ def establishment_list(request: HttpRequest) -> HttpResponse:
         "can_create": scope_has(request.user, WRITERS),
         "page_sizes": sorted({*PAGE_SIZES, page_size}),
     }
-    template = "establishments/_results.html" if _is_htmx(request) else "establishments/list.html"
+    partial = _is_htmx(request)
+    context |= {
+        # the export link carries the filters; a partial swaps it in the page head too (hx-swap-oob)
+        "can_export": scope_has(request.user, EXPORTERS),
+        "export_query": form.query_string(),
+        "partial": partial,
+    }
+    template = "establishments/_results.html" if partial else "establishments/list.html"
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))  # the same URL answers with a page or a partial
     return response

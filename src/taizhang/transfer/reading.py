@@ -138,7 +138,7 @@ def open_workbook_tables(path: Path, fmt: str) -> Iterator[Table]:
         yield _csv_table(path)
         return
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = _calamine_workbook(path, fmt)
     except (CalamineError, OSError, ValueError) as exc:
         raise FileRefused("无法读取该 Excel 文件（可能已损坏或受密码保护）：请在 Excel 中打开后另存为 xlsx 再上传") from exc
     try:
@@ -155,6 +155,17 @@ def open_workbook_tables(path: Path, fmt: str) -> Iterator[Table]:
             )
     finally:
         wb.close()
+
+
+def _calamine_workbook(path: Path, fmt: str) -> CalamineWorkbook:
+    """calamine picks its reader by the file's extension: an .xls saved as "x.xlsx" (or the reverse) would be
+    refused, so a file whose name disagrees with its content is opened from its bytes, where calamine looks at the
+    content. Uploads are stored as input.<format> (services.input_path) and take the first branch, which does not
+    copy the file into Python's memory."""
+    if path.suffix.lower() == f".{fmt}":
+        return CalamineWorkbook.from_path(str(path))
+    with path.open("rb") as fh:  # at most TAIZHANG_TRANSFER_MAX_BYTES, checked before (check_file)
+        return CalamineWorkbook.from_filelike(fh)
 
 
 def sniff_encoding(head: bytes) -> str:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from taizhang.core.errors import ApplicationError
 from taizhang.core.permissions import permission
 from taizhang.core.protected import can_reveal
 from taizhang.core.scoping import scope_of
+from taizhang.establishments.forms import FilterForm
 
 from . import selectors, services
 from .forms import CommitForm, ExportForm, UploadForm
@@ -90,7 +94,7 @@ def export(request: HttpRequest, ledger: str) -> HttpResponse:
     if not (scope_of(request.user).roles & cls.export_roles):
         raise PermissionDenied("无权导出" + cls.title)
     filters = {k: v for k, v in request.GET.items() if v}
-    shown = {FILTER_LABELS.get(k, k): v for k, v in filters.items() if k in FILTER_LABELS}
+    shown = _shown_filters(request.user, cls.code, filters)
     if request.method == "POST":
         form = ExportForm(request.POST)
         unmasked = form.is_valid() and form.cleaned_data["unmasked"]
@@ -109,8 +113,38 @@ def export(request: HttpRequest, ledger: str) -> HttpResponse:
             "form": ExportForm(),
             "can_reveal": can_reveal(request.user),
             "query": request.GET.urlencode(),
+            "back": _back_url(cls.code, filters),
         },
     )
+
+
+def _shown_filters(user: Any, ledger: str, filters: dict[str, Any]) -> dict[str, str]:
+    """The filters the export will apply, named as on the list page (状态=已复工, not status=resumed). They are read
+    through the list page's own form, as the export reads them, so that a value the form refuses is not shown."""
+    if ledger != "establishments":
+        return {}
+    form = FilterForm(filters, user=user)
+    form.is_valid()
+    shown: dict[str, str] = {}
+    for key, label in FILTER_LABELS.items():
+        field, value = form.fields.get(key), form.cleaned_data.get(key)
+        if field is None or not value:
+            continue
+        if isinstance(field, forms.BooleanField):
+            shown[label] = "是"
+        elif isinstance(field, forms.ChoiceField):
+            choices: Any = field.choices  # flat (value, label) pairs; region and category labels are indented
+            shown[label] = str(dict(choices).get(filters[key], filters[key])).strip("\u3000")
+        else:
+            shown[label] = str(value)
+    return shown
+
+
+def _back_url(ledger: str, filters: dict[str, Any]) -> str:
+    """Back to the list the export was started from, with its filters; other ledgers to the import/export page."""
+    if ledger == "establishments":
+        return reverse("establishments:list") + (f"?{urlencode(filters)}" if filters else "")
+    return reverse("transfer:index")
 
 
 def _job_context(request: HttpRequest, job: Any) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
@@ -10,6 +12,7 @@ from taizhang.accounts.models import OrgUnit, Post, User
 from taizhang.audit.models import AuditEvent
 from taizhang.core.roles import Role
 from taizhang.establishments import services
+from taizhang.establishments.forms import EXPORTERS
 from taizhang.establishments.models import EnterpriseAccount, Establishment, EstablishmentEvent, EstablishmentKind, Status
 from taizhang.establishments.validators import make_credit_code
 from taizhang.regions.models import RoadSection
@@ -386,3 +389,57 @@ def test_enterprise_sees_and_edits_only_its_contact(client, world, enterprise_us
     e1.refresh_from_db()
     assert e1.contact_mobile == "13800000055" and e1.name == "光华路超市" and e1.contact_name == "李四"
     assert client.post(f"{LIST}{e1.pk}/reveal/contact_mobile/").status_code == 403
+
+
+# --- the Excel export link -------------------------------------------------------------------------
+
+
+def export_links(html: str) -> list[tuple[str, bool]]:
+    """(href, is an out-of-band swap) of every export link in the page or fragment."""
+    out = []
+    for tag in re.findall(r'<a [^>]*data-testid="export-establishments"[^>]*>', html):
+        href = re.search(r'href="([^"]*)"', tag)
+        assert href is not None, tag
+        out.append((unescape(href.group(1)), 'hx-swap-oob="true"' in tag))
+    return out
+
+
+def test_export_link_for_roles_that_may_export(client, world, enterprise_user):
+    from taizhang.transfer.ledgers import EstablishmentLedger
+
+    assert EstablishmentLedger.export_roles == EXPORTERS  # the button is shown to exactly those the export admits
+    for user in (world.community, world.grid_worker, world.department, world.leader):
+        client.force_login(user)
+        html = client.get(LIST).content.decode()
+        assert export_links(html) == [("/transfer/establishments/export", False)], user
+        assert "导出 Excel" in html and client.get("/transfer/establishments/export").status_code == 200
+    client.force_login(enterprise_user)  # reads its own establishment, exports nothing
+    html = client.get(LIST).content.decode()
+    assert export_links(html) == [] and "导出 Excel" not in html
+    assert client.get("/transfer/establishments/export").status_code == 403
+
+
+def test_export_link_carries_the_filters_also_after_an_htmx_change(client, world, regions):
+    client.force_login(world.community)
+    grid = regions["官园第2网格"].pk
+    html = client.get(LIST, {"q": "启明", "region": grid, "status": "", "page": 2, "page_size": 20}).content.decode()
+    ((href, oob),) = export_links(html)
+    assert not oob and href.startswith("/transfer/establishments/export?")
+    assert parse_qs(urlsplit(href).query) == {"q": ["启明"], "region": [str(grid)]}  # no page, no empty filters
+
+    # The filter bar asks for the results fragment (hx-get on the form, with every field of the form): the fragment
+    # carries the link again, swapped out of band into the page head, with the new filters.
+    form = {"q": "", "region": "", "kind": "supermarket", "category": "", "status": "not_resumed", "page_size": "50"}
+    r = client.get(LIST, {**form, "above_size": "on"}, HTTP_HX_REQUEST="true")
+    fragment = r.content.decode()
+    assert "<html" not in fragment
+    ((href, oob),) = export_links(fragment)
+    assert oob and parse_qs(urlsplit(href).query) == {"kind": ["supermarket"], "status": ["not_resumed"], "above_size": ["on"]}
+    page = client.get(LIST).content.decode()  # the page head holds the element the fragment replaces
+    assert re.search(r'<a [^>]*id="export-establishments"', page) and 'id="export-establishments"' in fragment
+
+
+def test_export_link_is_not_swapped_for_those_who_cannot_export(client, world, enterprise_user):
+    client.force_login(enterprise_user)
+    fragment = client.get(LIST, {"q": "光华"}, HTTP_HX_REQUEST="true").content.decode()
+    assert export_links(fragment) == [] and "光华路超市" in fragment

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import xlsxwriter
@@ -52,6 +53,33 @@ def xlsx(
     for r0, c0, r1, c1, value in merges:
         sheet.merge_range(r0, c0, r1, c1, value)
     book.close()
+    return buffer.getvalue()
+
+
+def xls(
+    rows: Sequence[Sequence[Any]], *, title: str | None = None, merges: Sequence[tuple[int, int, int, int, str]] = ()
+) -> bytes:
+    """The same sheet as xlsx() in the Excel 97-2003 format (BIFF8 in an OLE2 container), written by xlwt."""
+    import xlwt  # type: ignore[import-untyped]
+
+    book = xlwt.Workbook(encoding="utf-8")
+    # Merges are written over the cells below them, as xlsx() does; xlwt refuses that unless asked.
+    sheet = book.add_sheet("台账", cell_overwrite_ok=True)
+    start = 0
+    if title:
+        sheet.write_merge(0, 0, 0, 8, title)
+        start = 1
+    as_date = xlwt.easyxf(num_format_str="yyyy-mm-dd")  # a date cell is a number with a date format
+    for r, row in enumerate(rows, start=start):
+        for c, value in enumerate(row):
+            if isinstance(value, date):
+                sheet.write(r, c, value, as_date)
+            elif value is not None:
+                sheet.write(r, c, value)  # a Python number becomes a NUMBER record, text a (Unicode) string
+    for r0, c0, r1, c1, value in merges:
+        sheet.write_merge(r0, r1, c0, c1, value)  # xlwt takes (first row, last row, first col, last col)
+    buffer = io.BytesIO()
+    book.save(buffer)
     return buffer.getvalue()
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,8 +15,9 @@ from taizhang.establishments.services import establishment_create, name_initials
 from taizhang.transfer import engine, services
 from taizhang.transfer.ledgers import EstablishmentLedger
 from taizhang.transfer.models import JobStatus
+from taizhang.transfer.reading import sniff_format
 
-from .helpers import HEADER, code, csv_bytes, xlsx
+from .helpers import HEADER, code, csv_bytes, xls, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +27,8 @@ def _bad_check_digit(value: str) -> str:
     return value[:-1] + last
 
 
-def messy_sheet() -> bytes:
-    """A title row, a blank row, two-level merged headers, then the rows of the Done-when."""
+def messy_sheet(write: Callable[..., bytes] = xlsx) -> bytes:
+    """A title row, a blank row, two-level merged headers, then the rows of the Done-when (xlsx, or xls with xls)."""
     sub = ["", "", "", "", "", "", "姓名", "电话", "", "", ""]
     rows: list[list[Any]] = [
         [],  # a blank row under the title
@@ -53,7 +56,7 @@ def messy_sheet() -> bytes:
     ]
     merges = [(2, c, 3, c, h) for c, h in enumerate(HEADER) if h not in ("联系人", "联系电话")]
     merges.append((2, 6, 2, 7, "联系人"))
-    return xlsx(rows, title="文峰区官园社区单位台账（2020年3月）", merges=merges)
+    return write(rows, title="文峰区官园社区单位台账（2020年3月）", merges=merges)
 
 
 def _write(tmp_path: Any, name: str, data: bytes) -> Any:
@@ -62,9 +65,21 @@ def _write(tmp_path: Any, name: str, data: bytes) -> Any:
     return path
 
 
-def test_messy_sheet_imports_nothing_and_reports_each_problem_on_its_row(worker: Any, categories: Any, tmp_path: Any) -> None:
-    path = _write(tmp_path, "台账.xlsx", messy_sheet())
-    outcome = engine.run_import(EstablishmentLedger(user=worker), path, mode=engine.ALL, name="台账.xlsx")
+@pytest.mark.parametrize(
+    ("name", "write", "fmt"),
+    [
+        ("台账.xlsx", xlsx, "xlsx"),
+        ("台账.xls", xls, "xls"),  # Excel 97-2003 (BIFF8), still what many offices save
+        ("台账.xlsx", xls, "xls"),  # an .xls renamed to .xlsx: the format is read from the content (OLE2)
+    ],
+    ids=["xlsx", "xls", "xls-named-xlsx"],
+)
+def test_messy_sheet_imports_nothing_and_reports_each_problem_on_its_row(
+    worker: Any, categories: Any, tmp_path: Any, name: str, write: Callable[..., bytes], fmt: str
+) -> None:
+    path = _write(tmp_path, name, messy_sheet(write))
+    assert sniff_format(path, name) == fmt
+    outcome = engine.run_import(EstablishmentLedger(user=worker), path, mode=engine.ALL, name=name)
 
     assert Establishment.objects.count() == 0
     assert outcome.rolled_back and outcome.written == 0
@@ -126,6 +141,45 @@ def test_check_then_commit_all_through_the_job(worker: Any, categories: Any, dja
     from taizhang.rollups.services import verify
 
     assert verify(only=["establishments"], record=False) == []
+
+
+@pytest.mark.parametrize("name", ["台账.xls", "台账.xlsx"])  # the second is an .xls renamed by hand
+def test_a_clean_xls_imports_through_the_job(
+    worker: Any, categories: Any, django_capture_on_commit_callbacks: Any, name: str
+) -> None:
+    """What Excel 97-2003 keeps: a mobile and a head count typed as numbers, a real date cell, full-width text."""
+    rows: list[list[Any]] = [
+        HEADER,
+        [
+            code(1),
+            "光华路便民超市",
+            "超市",
+            "超市",
+            "官园社区/第1网格",
+            "光华路1号",
+            "张三",
+            13800000018,
+            5,
+            "已复工",
+            date(2020, 3, 19),
+        ],
+        ["", "文明大道小吃店", "门店", "", "410502013002", "文明大道８号", "", "", "", "未复工", ""],
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        check = services.import_start(user=worker, ledger="establishments", upload=io.BytesIO(xls(rows)), name=name)
+    check.refresh_from_db()
+    assert check.file_format == "xls" and check.status == JobStatus.DONE, check.message
+    assert (check.total_rows, check.valid_rows, check.invalid_rows) == (2, 2, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.import_commit(user=worker, source=check)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.written_rows == 2, job.message
+    est = Establishment.objects.get(credit_code=code(1))
+    assert est.region.name == "第1网格" and est.category == categories["超市"]
+    assert est.contact_name == "张三" and est.contact_mobile == "13800000018" and est.employees == 5
+    assert est.status == Status.RESUMED and est.resumed_on == date(2020, 3, 19)
+    other = Establishment.objects.get(name="文明大道小吃店")
+    assert other.credit_code is None and other.address == "文明大道8号" and other.status == Status.NOT_RESUMED
 
 
 def test_duplicates_against_the_database_and_valid_only(worker: Any, categories: Any, tmp_path: Any) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -220,5 +221,60 @@ def test_api_upload_poll_commit(client: Any, worker: Any, categories: Any, djang
 def test_export_page_shows_the_list_filters(client: Any, worker: Any, places: Any) -> None:
     client.force_login(worker)
     html = client.get("/transfer/establishments/export?status=resumed&q=超市").content.decode()
-    assert "状态=resumed" in html and "关键词=超市" in html and 'name="unmasked"' in html  # a community worker may reveal
+    assert "状态=已复工" in html and "关键词=超市" in html and 'name="unmasked"' in html  # a community worker may reveal
     assert "?status=resumed&amp;q=" in html
+    assert 'href="/establishments/?status=resumed&amp;q=' in html  # 返回: the list it came from
+
+
+def test_export_page_names_the_filters_as_the_list_does(client: Any, worker: Any, places: Any, regions: Any) -> None:
+    client.force_login(worker)
+    grid, outside = regions["官园第1网格"].pk, regions["乔家巷社区"].pk
+    html = client.get(f"/transfer/establishments/export?region={grid}&kind=shop&above_size=on&page=3").content.decode()
+    assert re.findall(r'<span class="badge">([^<]*)</span>', html) == ["区划=第1网格", "类型=门店", "限上企业=是"]
+    # a region outside the worker's scope is refused by the list's form: not applied, so not shown either
+    html = client.get(f"/transfer/establishments/export?region={outside}").content.decode()
+    assert "区划=" not in html and "（未加筛选）" in html
+
+
+def test_the_list_pages_export_link_exports_exactly_the_filtered_rows(
+    client: Any, worker: Any, places: Any, regions: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """From the list page, after a filter change made by htmx: link → confirmation → job → the same rows."""
+    from html import unescape
+
+    from taizhang.establishments.services import establishment_transition
+
+    shop = EstablishmentKind.objects.get(code="shop")
+    made = {
+        name: establishment_create(
+            actor=worker, data={"name": name, "kind": shop, "region": regions[place], "address": f"{name}路1号"}
+        )
+        for name, place in [
+            ("光华超市", "官园社区"),
+            ("便民超市", "官园第1网格"),
+            ("文明超市", "官园第1网格"),
+            ("乔家巷超市", "乔家巷社区"),
+        ]
+    }
+    establishment_transition(establishment=made["便民超市"], to=Status.FILING, actor=worker)
+    client.force_login(worker)
+    form = {"q": "超市", "region": "", "kind": "", "category": "", "status": "not_resumed", "page_size": "200"}
+    listed = client.get("/establishments/", form, HTTP_HX_REQUEST="true")
+    names = [e.name for e, _holder, _tone in listed.context["rows"]]
+    assert sorted(names) == ["光华超市", "文明超市"]  # not 便民 (filing), not the 商店s (q), not 乔家巷 (scope)
+    href = re.search(r'<a [^>]*data-testid="export-establishments"[^>]*href="([^"]+)"', listed.content.decode())
+    assert href is not None
+    confirm = client.get(unescape(href.group(1)))
+    html = confirm.content.decode()
+    assert confirm.status_code == 200 and "关键词=超市" in html and "开始导出" in html
+    action = re.search(r'<form method="post" action="(/transfer/establishments/export[^"]*)"', html)
+    assert action is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(unescape(action.group(1)))
+    job = TransferJob.objects.get()
+    assert started["Location"] == f"/transfer/jobs/{job.pk}/" and job.status == JobStatus.DONE, job.message
+    assert job.filters == {"q": "超市", "status": "not_resumed"} and not job.unmasked
+    rows = _rows(services.result_path(job))
+    assert [r[1] for r in rows[1:]] == names  # the same rows, in the list's order
+    download = client.get(f"/transfer/jobs/{job.pk}/download")
+    assert download.status_code == 200 and b"".join(download.streaming_content)[:2] == b"PK"

@@ -16,9 +16,9 @@ from taizhang.transfer.columns import CellError, date_value, header_key, text
 from taizhang.transfer.ledgers import EstablishmentLedger
 from taizhang.transfer.ledgers.establishments import credit_code
 from taizhang.transfer.ledgers.lookups import Initials, mobile
-from taizhang.transfer.reading import FileRefused, check_file, limits, sniff_encoding, sniff_format
+from taizhang.transfer.reading import FileRefused, check_file, limits, open_workbook_tables, sniff_encoding, sniff_format
 
-from .helpers import code, xlsx
+from .helpers import code, xls, xlsx
 
 
 def test_text_and_headers_are_normalised() -> None:
@@ -161,6 +161,18 @@ def test_dtd_in_xlsx_is_refused(tmp_path: Path) -> None:
         zf.writestr("xl/workbook.xml", "<workbook/>")
     with pytest.raises(FileRefused, match="不安全"):
         check_file(path, "xlsx")
+
+
+@pytest.mark.parametrize(
+    ("name", "write", "fmt"),
+    [("a.xls", xls, "xls"), ("a.xlsx", xls, "xls"), ("a.xls", xlsx, "xlsx"), ("a", xls, "xls"), ("a.csv", xlsx, "xlsx")],
+)
+def test_excel_files_are_read_by_content_whatever_their_name(tmp_path: Path, name: str, write: Any, fmt: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(write([["单位名称", "从业人数"], ["甲", 3]]))
+    assert sniff_format(path, name) == fmt
+    (table,) = open_workbook_tables(path, sniff_format(path, name))
+    assert [row for _, row in table.rows] == [["单位名称", "从业人数"], ["甲", 3]]
 
 
 def test_not_a_spreadsheet(tmp_path: Path) -> None:
