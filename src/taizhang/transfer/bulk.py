@@ -7,12 +7,13 @@ point at the new rows. Must run inside a transaction (the caller's).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, connections, models
 from django.utils import timezone
 
-from taizhang.core.protected import BlindIndexField, EncryptedTextField, blind_index, encrypt, encrypted_field
+from taizhang.core.protected import BlindIndexField, EncryptedTextField, blind_indexer, encrypted_field, encryptor
 
 
 def _fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
@@ -107,27 +108,45 @@ class BulkInserter:
 
     def prepare(self, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
         """The database values of each row (slot 0 left for the id): pure Python, no query."""
+        return self.convert(self.shape(rows))
+
+    def shape(self, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+        """Each row as a list in column order (slot 0 left for the id), defaults and now filled in, values still
+        as Python has them (see convert). Rows that carry every field (as a ledger builds them) are picked in C."""
+        if not rows:
+            return []
         now = timezone.now()
+        attnames = [f.attname for f in self.fields]
+        nows = [i + 1 for i, f in enumerate(self.fields) if f.attname in self._now_fields]
+        first = rows[0]
+        if len(attnames) > 1 and all(a in first for a in attnames):
+            pick = itemgetter(*attnames)
+            out = [[None, *pick(row)] for row in rows]
+        else:
+            getters = [(a, self._defaults.get(a)) for a in attnames]
+            out = [[None, *[row.get(a, d) for a, d in getters]] for row in rows]
+        if nows:
+            for values in out:
+                for i in nows:
+                    if values[i] is None:
+                        values[i] = now
+        return out
+
+    def convert(self, shaped: list[list[Any]]) -> list[list[Any]]:
+        """Blind indexes from their source's plaintext, then every value that needs it through its field (encryption,
+        dates, decimals, JSON); in place. Pure Python, no query."""
         converters = self._converters()
-        getters = [(attname, default) for attname, _conv, _is_now, default in converters]
-        # Only the fields that need work are touched after the plain copy (column i + 1: the pk comes first).
+        position = {a: i + 1 for i, (a, *_rest) in enumerate(converters)}
+        bidx = [(position[attname], position[source], blind_indexer(kind)) for attname, (source, kind) in self._indexes.items()]
+        # Only the fields that need work are touched (column i + 1: the pk comes first).
         work = [(i + 1, conv) for i, (_a, conv, _n, _d) in enumerate(converters) if conv is not None]
-        nows = [i + 1 for i, (_a, _c, is_now, _d) in enumerate(converters) if is_now]
-        bidx = [(i + 1, *self._indexes[attname]) for i, (attname, *_rest) in enumerate(converters) if attname in self._indexes]
-        out: list[list[Any]] = []
-        for row in rows:
-            get = row.get
-            values = [None, *[get(a, d) for a, d in getters]]
-            for i in nows:
-                if values[i] is None:
-                    values[i] = now
-            for i, source, kind in bidx:
-                values[i] = blind_index(kind, get(source))
+        for values in shaped:
+            for i, source, index in bidx:
+                values[i] = index(values[source])
             for i, conv in work:
                 if values[i] is not None:
                     values[i] = conv(values[i])
-            out.append(values)
-        return out
+        return shaped
 
     def write(self, prepared: list[list[Any]]) -> list[int]:
         """Reserve ids and write the prepared rows (inside the caller's transaction); returns the ids in order."""
@@ -155,11 +174,11 @@ class BulkInserter:
 
 def _encryptor(field: EncryptedTextField) -> Any:
     """EncryptedTextField.get_prep_value for a str: "" stays "", anything else is encrypted with the field's own
-    associated data (computed once, not per value)."""
-    aad = field.aad
+    associated data (key and associated data bound once, not per value)."""
+    seal = encryptor(aad=field.aad)
 
     def convert(value: Any) -> Any:
-        return encrypt(str(value), aad=aad) if value != "" else value
+        return seal(value if value.__class__ is str else str(value))
 
     return convert
 

@@ -13,21 +13,32 @@ duplicates within the file), ``check_chunk()`` checks a chunk against the databa
 - mode VALID: write only the valid rows, in one transaction (the user chose so explicitly).
 
 Never half a run: a failure or a cancellation rolls the whole transaction back.
+
+Bulk ("pipelined") ledgers are read, parsed and prepared in a forked reader process where that is safe, while
+this process does the database work; see _Reader.
 """
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import queue
 import sys
+import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from taizhang.audit.services import Action, audit_record
@@ -38,7 +49,7 @@ from .reading import FileRefused, Limits, Table, check_file, limits, open_workbo
 CHECK, ALL, VALID = "check", "all", "valid"
 HEADER_SCAN_ROWS = 30
 PREVIEW_PROBLEMS = 500
-BULK_SQLITE_CACHE_KIB = 64 * 1024
+BULK_SQLITE_CACHE_KIB = 32 * 1024
 SWITCH_INTERVAL = 0.001
 
 
@@ -83,15 +94,20 @@ class Ledger:
     # Service-backed ledgers (one service call per row) check by rehearsing the writes in a transaction that
     # is always rolled back, so that the services' own rules appear in the report.
     check_by_writing: ClassVar[bool] = False
-    # Bulk ledgers split writing into prepare_chunk (Python work, on the run's thread) and store_chunk (the
-    # database work). On PostgreSQL store_chunk runs on a writer thread, so that our Python work overlaps the
-    # server's (COPY and index maintenance run in the server process). On SQLite the insert runs in this process
-    # and takes the GIL back for every row; a writer thread only added contention there (measured, see
-    # docs/adr/0008-transfer-engine.md), so it stays inline.
+    # Bulk ledgers split writing into prepare_chunk (Python work, no database) and store_chunk (the database
+    # work). Where a process may fork (Linux, no other thread running), the sheet is read, parsed, checked row by
+    # row and prepared in a forked reader process while this one checks against the database and writes
+    # (_Reader): the per-row Python work and the database work run on two cores. Otherwise, on PostgreSQL,
+    # store_chunk runs on a writer thread (_Pipeline) so that the server's work overlaps ours; on SQLite inline.
+    # See docs/adr/0008-transfer-engine.md for the measurements.
     pipelined: ClassVar[bool] = False
+
+    # Values of a valid row that check_chunk() reads: all that crosses from the reader process (see _Reader).
+    check_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, user: Any) -> None:
         self.user = user
+        self.job_id: int | None = None  # set by run_import before prepare()
 
     # --- declaration ---
     def columns(self) -> list[Column]:
@@ -105,7 +121,8 @@ class Ledger:
         """Cross-field rules and duplicates within the file; add problems to row.problems."""
 
     def check_chunk(self, rows: list[ParsedRow]) -> None:
-        """Checks against the database for a chunk of rows (one query per chunk, not per row)."""
+        """Checks against the database for a chunk of rows (one query per chunk, not per row). With a reader
+        process the rows' values hold only the ledger's check_keys."""
 
     def write_chunk(self, rows: list[ParsedRow], *, job_id: int | None) -> int:
         """Write the valid rows; return how many records were created. Runs inside the run's transaction.
@@ -221,9 +238,26 @@ def detect_header(table: Table, ledger_columns: list[Column]) -> tuple[HeaderMap
     return HeaderMap(sheet=table.name, header_row=header_row, columns=found, ignored=tuple(u for u in unknown if u)), rest
 
 
+_NO_SHORTCUT = object()
+_IMMUTABLE = (type(None), str, int, float, bool, Decimal, date)
+
+
+def _blank_value(column: Column) -> Any:
+    """What the column's parser makes of an empty cell, when that is a constant (so that empty cells need no
+    call); _NO_SHORTCUT when the parser refuses an empty cell or returns something mutable."""
+    try:
+        value = column.parse("")
+    except CellError:
+        return _NO_SHORTCUT
+    return value if isinstance(value, _IMMUTABLE) else _NO_SHORTCUT
+
+
 def parse_rows(ledger: Ledger, header: HeaderMap, rows: Iterable[tuple[int, list[Any]]], lim: Limits) -> Iterator[ParsedRow]:
     """Parse every non-blank row with the columns' parsers (cell problems collected, never raised)."""
-    mapped = [(i, col.key, col.parse, col.required, col.header) for i, col in sorted(header.columns.items())]
+    mapped = [
+        (i, col.key, col.parse, col.required, col.header, _NO_SHORTCUT if col.required else _blank_value(col))
+        for i, col in sorted(header.columns.items())
+    ]
     indexes = [i for i, *_rest in mapped]
     declared = {c.key: c for c in ledger.columns()}
     defaults = {c.key: c.parse("") for c in declared.values() if c not in header.columns.values()}
@@ -243,9 +277,16 @@ def parse_rows(ledger: Ledger, header: HeaderMap, rows: Iterable[tuple[int, list
             raise FileRefused(f"行数超过上限（{max_rows} 行）：请拆分成几个文件分别导入")
         values = dict(defaults)
         row = ParsedRow(row=number, values=values)
-        for i, key, parse, required, title in mapped:
+        for i, key, parse, required, title, blank in mapped:
             cell = cells[i] if i < width else ""
-            if required and (cell == "" or cell is None or (cell.__class__ is str and cell.isspace())):
+            if cell == "" or cell is None:
+                if required:
+                    row.problems.add(title, "", "必填，不能为空")
+                    continue
+                if blank is not _NO_SHORTCUT:
+                    values[key] = blank
+                    continue
+            elif required and cell.__class__ is str and cell.isspace():
                 row.problems.add(title, "", "必填，不能为空")
                 continue
             try:
@@ -300,9 +341,27 @@ def run_import(
 ) -> Outcome:
     """Validate (and, unless mode is CHECK, write) every row of the file. See the module docstring."""
     lim = limits()
-    header, raw_rows, estimate = open_sheet(ledger, path, name=name, fmt=fmt)
+    rehearse = mode == CHECK and ledger.check_by_writing
+    writing = mode in (ALL, VALID) or rehearse
+    ledger.job_id = job_id
+    reader: _Reader | None = None
+    if ledger.pipelined and not rehearse and _reader_process_available():
+        fmt = fmt or sniff_format(path, name)
+        check_file(path, fmt)
+        ledger.prepare()
+        reader = _Reader(ledger, path, fmt=fmt, name=name, lim=lim, payloads=writing)
+        reader.start()
+        try:
+            sheet, header_row, ignored, estimate = reader.header()
+        except BaseException:
+            reader.stop()
+            raise
+        raw_rows: Iterator[tuple[int, list[Any]]] = iter(())
+        header = HeaderMap(sheet=sheet, header_row=header_row, columns={}, ignored=ignored)
+    else:
+        header, raw_rows, estimate = open_sheet(ledger, path, name=name, fmt=fmt)
+        ledger.prepare()
     outcome = Outcome(sheet=header.sheet, header_row=header.header_row, ignored_columns=header.ignored)
-    ledger.prepare()
 
     def report(problem: Problem) -> None:
         outcome.problems_count += 1
@@ -324,8 +383,6 @@ def run_import(
         if cancelled is not None and stage != "done" and cancelled():
             raise Cancelled()
 
-    rehearse = mode == CHECK and ledger.check_by_writing
-    writing = mode in (ALL, VALID) or rehearse
     stop_writing = False
 
     def settle(chunk: list[ParsedRow], written: int) -> None:
@@ -339,28 +396,47 @@ def run_import(
                     report(Problem(row.row, column, value, reason))
             else:
                 outcome.valid += 1
-        if mode == ALL and outcome.invalid:
+        if mode == ALL and outcome.invalid and not stop_writing:
             stop_writing = True  # all-or-nothing: keep checking, write no more, roll back at the end
+            if reader is not None:
+                reader.stop_payloads()
 
-    def body(pipe: _Pipeline | None) -> None:
-        tick("checking", force=True)
+    def checked_chunks() -> Iterator[tuple[list[ParsedRow], list[ParsedRow], Any]]:
+        """(chunk, its rows valid so far, the prepared payload of those rows or None)."""
+        if reader is not None:
+            yield from reader.chunks()
+            return
         for chunk in _chunks(parse_rows(ledger, header, raw_rows, lim), ledger.chunk_size):
             for row in chunk:
                 if not row.problems:
                     ledger.check_row(row)
             valid = [r for r in chunk if not r.problems]
-            write = writing and not stop_writing
+            write = writing and not stop_writing and valid
+            yield chunk, valid, (ledger.prepare_chunk(valid, job_id=job_id) if write and ledger.pipelined else None)
+
+    def store(valid: list[ParsedRow], payload: Any) -> int:
+        ledger.check_chunk(valid)
+        if not writing or stop_writing or not valid:
+            return 0
+        if not ledger.pipelined:
+            good = [r for r in valid if not r.problems]
+            return ledger.write_chunk(good, job_id=job_id) if good else 0
+        if payload is None:
+            return 0
+        keep = [p for r, p in zip(valid, payload, strict=True) if not r.problems]
+        return ledger.store_chunk(keep) if keep else 0
+
+    def body(pipe: _Pipeline | None) -> None:
+        tick("checking", force=True)
+        for chunk, valid, payload in checked_chunks():
             if pipe is not None:
-                # Prepare here (CPU), check against the database and store on the writer thread, which shares this
-                # connection and transaction; the two overlap while the database works without the GIL.
-                payload = ledger.prepare_chunk(valid, job_id=job_id) if write and valid else None
+                # Check against the database and store on the writer thread, which shares this connection and
+                # transaction; the next chunk is parsed and prepared here meanwhile.
                 pipe.submit(chunk, valid, payload)
                 for done, written in pipe.ready():
                     settle(done, written)
             else:
-                ledger.check_chunk(valid)
-                good = [r for r in valid if not r.problems]
-                settle(chunk, ledger.write_chunk(good, job_id=job_id) if write and good else 0)
+                settle(chunk, store(valid, payload))
             tick("writing" if writing and not stop_writing else "checking")
         if pipe is not None:
             for done, written in pipe.drain():
@@ -370,21 +446,155 @@ def run_import(
         if writing and not stop_writing and not rehearse:
             ledger.finish(written=outcome.written, job_id=job_id)
 
-    if not writing:
-        body(None)
-    else:
-        with _bulk_session(), transaction.atomic():
-            if ledger.pipelined and not rehearse and connection.vendor == "postgresql":
-                with _Pipeline(ledger) as pipe:
-                    body(pipe)
-            else:
-                body(None)
-            if rehearse or (mode == ALL and outcome.problems_count):
-                transaction.set_rollback(True)
-                outcome.rolled_back = True
-                outcome.written = 0
+    try:
+        if not writing:
+            body(None)
+        else:
+            with _bulk_session(), transaction.atomic():
+                if ledger.pipelined and reader is None and not rehearse and connection.vendor == "postgresql":
+                    with _Pipeline(ledger) as pipe:
+                        body(pipe)
+                else:
+                    body(None)
+                if rehearse or (mode == ALL and outcome.problems_count):
+                    transaction.set_rollback(True)
+                    outcome.rolled_back = True
+                    outcome.written = 0
+    finally:
+        if reader is not None:
+            reader.stop()
     tick("done", force=True)
     return outcome
+
+
+# --- the reader process ------------------------------------------------------------------------------
+
+
+def _reader_process_available() -> bool:
+    """A forked reader process is used when it is safe: fork exists (Linux), and this process runs no other
+    thread (a fork copies only the calling thread; a lock held by another thread would stay held in the
+    child). Web workers with threads, and the test server, fall back to the in-process path."""
+    return (
+        bool(getattr(settings, "TAIZHANG_TRANSFER_READER_PROCESS", True))
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
+
+
+class ReaderFailed(Exception):
+    """The reader process ended without finishing the sheet (it crashed or was killed)."""
+
+
+def _forbid_database() -> None:
+    """In the reader process: the database connections copied from the parent belong to the parent's
+    transaction. Any query from the reader would interleave with the parent's on the same socket; refuse it
+    loudly instead (the reader works from the tables the ledger loaded in prepare())."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("transfer reader process: database access is not allowed here (load it in prepare())")
+
+    for conn in connections.all(initialized_only=True):
+        conn.execute_wrappers.append(refuse)
+
+
+def _reader_main(
+    ledger: Ledger, path: Path, fmt: str, name: str, lim: Limits, out: Any, stop_payloads: Any, payloads: bool
+) -> None:
+    _forbid_database()
+    try:
+        header, rows, estimate = open_sheet(ledger, path, name=name, fmt=fmt)
+        out.put(("header", (header.sheet, header.header_row, header.ignored, estimate)))
+        keys = ledger.check_keys
+        for chunk in _chunks(parse_rows(ledger, header, rows, lim), ledger.chunk_size):
+            for row in chunk:
+                if not row.problems:
+                    ledger.check_row(row)
+            valid = [r for r in chunk if not r.problems]
+            payload = (
+                ledger.prepare_chunk(valid, job_id=ledger.job_id) if payloads and valid and not stop_payloads.is_set() else None
+            )
+            slim = [
+                (r.row, r.problems.items, None if r.problems else {k: r.values[k] for k in keys if k in r.values}) for r in chunk
+            ]
+            out.put(("chunk", (slim, payload)))
+        out.put(("end", None))
+    except FileRefused as exc:
+        out.put(("refused", str(exc)))
+    except BaseException:
+        out.put(("error", traceback.format_exc(limit=20)))
+    finally:
+        out.close()
+        out.join_thread()
+
+
+class _Reader:
+    """The sheet read, parsed, checked row by row and prepared for writing in a forked process, while this
+    process checks the chunks against the database and writes them: python-calamine, the parsers, the check
+    characters, the encryption and the blind indexes run on one core, the database work on the other. Chunks
+    cross a bounded queue (at most DEPTH ahead, so memory stays flat); a chunk carries its rows' numbers and
+    problems, the values check_chunk() needs, and the prepared payload."""
+
+    DEPTH = 4
+    WAIT = 1.0
+
+    def __init__(self, ledger: Ledger, path: Path, *, fmt: str, name: str, lim: Limits, payloads: bool) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.queue: Any = ctx.Queue(maxsize=self.DEPTH)
+        self._stop_payloads = ctx.Event()
+        self.process = ctx.Process(
+            target=_reader_main,
+            args=(ledger, path, fmt, name, lim, self.queue, self._stop_payloads, payloads),
+            name="transfer-reader",
+            daemon=True,
+        )
+
+    def start(self) -> None:
+        # Objects that exist now are left out of the garbage collector's passes, so that the child does not
+        # copy every page it inherited just to update their GC bookkeeping.
+        gc.freeze()
+        try:
+            self.process.start()
+        finally:
+            gc.unfreeze()
+
+    def _get(self) -> tuple[str, Any]:
+        while True:
+            try:
+                kind, body = self.queue.get(timeout=self.WAIT)
+            except queue.Empty:
+                if not self.process.is_alive():
+                    raise ReaderFailed(f"读取文件的进程意外退出（退出码 {self.process.exitcode}）：请重新导入") from None
+                continue
+            if kind == "refused":
+                raise FileRefused(body)
+            if kind == "error":
+                raise ReaderFailed("读取文件时出错：\n" + body)
+            return kind, body
+
+    def header(self) -> tuple[str, int, tuple[str, ...], int]:
+        kind, body = self._get()
+        if kind != "header":
+            raise ReaderFailed(f"unexpected message {kind}")
+        return body
+
+    def chunks(self) -> Iterator[tuple[list[ParsedRow], list[ParsedRow], Any]]:
+        while True:
+            kind, body = self._get()
+            if kind == "end":
+                return
+            slim, payload = body
+            chunk = [ParsedRow(row=n, values=values or {}, problems=RowProblems(items)) for n, items, values in slim]
+            yield chunk, [r for r in chunk if not r.problems], payload
+
+    def stop_payloads(self) -> None:
+        self._stop_payloads.set()
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(timeout=10)
+        self.queue.cancel_join_thread()
+        self.queue.close()
 
 
 class _Pipeline:

@@ -595,3 +595,22 @@ def test_reveal_only_reveals_encrypted_fields(make_user, person):
     assert reveal_events() == []
     person.mobile = None
     assert reveal(user=user, obj=person, field_name="mobile") == ""
+
+
+def test_bulk_encryptor_and_blind_indexer_agree_with_the_single_value_functions():
+    """transfer's bulk writes use encryptor()/blind_indexer(): the same format, the same associated data, the same
+    index as encrypt()/blind_index(); and a change of keys in the settings reaches them (no stale cache)."""
+    seal = protected.encryptor(aad="x.y.z")
+    token = seal("张三")
+    assert key_id_of(token) == protected.current_key_id() and decrypt(token, aad="x.y.z") == "张三"
+    assert seal("") == "" and seal("张三") != token
+    with pytest.raises(DecryptionError):
+        decrypt(token, aad="x.y.other")
+    index = protected.blind_indexer("mobile")
+    for value in ["13800000018", "+86 138-0000-0018", "", None, "０１２"]:
+        assert index(value) == blind_index("mobile", value)
+    before = blind_index("mobile", "13800000018")
+    with override_settings(TAIZHANG_INDEX_KEY=KEY_C, TAIZHANG_FIELD_KEYS=[f"z9:{KEY_B}"]):
+        assert protected.blind_indexer("mobile")("13800000018") == blind_index("mobile", "13800000018") != before
+        assert key_id_of(protected.encryptor(aad="x.y.z")("张三")) == "z9"
+    assert blind_index("mobile", "13800000018") == before

@@ -44,6 +44,7 @@ class RegionIndex:
             if aliased is not None and aliased not in self.by_name[alias]:
                 self.by_name[alias].append(aliased)
         self._by_path = {r.path: r for r in self.by_pk.values()}
+        self._found: dict[Any, Region | CellError] = {}  # a sheet names the same few hundred communities again and again
 
     @classmethod
     def load(cls, levels: Iterable[str] | None = None) -> RegionIndex:
@@ -55,6 +56,20 @@ class RegionIndex:
         return cls(regions, aliases)
 
     def find(self, value: Any, *, what: str = "区划") -> Region:
+        key = (value, what) if value.__class__ is str else None
+        found = self._found.get(key) if key is not None else None
+        if found is None:
+            try:
+                found = self._find(value, what)
+            except CellError as exc:
+                found = exc
+            if key is not None and len(self._found) < 100_000:
+                self._found[key] = found
+        if isinstance(found, CellError):
+            raise CellError(found.reason)
+        return found
+
+    def _find(self, value: Any, what: str) -> Region:
         raw = text(value)
         if not raw:
             raise CellError("必填，不能为空")
