@@ -105,7 +105,9 @@ def test_phone_school_inspection_opens_a_routed_problem_with_the_photo(page_fact
     assert "官园社区委员会" in problems and "防疫措施不到位" in problems
     photo = page.get_by_test_id("answer-photo")
     photo.wait_for()
-    assert page.evaluate("(img) => img.complete && img.naturalWidth === 8", photo.element_handle())
+    # the image loads after the page: wait until the browser has it, then check it is the 8-pixel photo sent
+    page.wait_for_function("(img) => img.complete", arg=photo.element_handle())
+    assert page.evaluate("(img) => img.naturalWidth === 8", photo.element_handle())
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
     shot(page, "phone-school-inspection-result")
 
@@ -126,7 +128,8 @@ def test_phone_school_inspection_opens_a_routed_problem_with_the_photo(page_fact
     assert desk.get_by_test_id("problem-unit").inner_text() == "官园社区委员会"
     evidence_img = desk.locator(f'img[src="/problems/attachments/{evidence_file.pk}/"]')
     evidence_img.wait_for()
-    assert desk.evaluate("(img) => img.complete && img.naturalWidth === 8", evidence_img.element_handle())
+    desk.wait_for_function("(img) => img.complete", arg=evidence_img.element_handle())
+    assert desk.evaluate("(img) => img.naturalWidth === 8", evidence_img.element_handle())
     shot(desk, "problem-from-inspection")
 
 
