@@ -49,7 +49,7 @@ from .reading import FileRefused, Limits, Table, check_file, limits, open_workbo
 CHECK, ALL, VALID = "check", "all", "valid"
 HEADER_SCAN_ROWS = 30
 PREVIEW_PROBLEMS = 500
-BULK_SQLITE_CACHE_KIB = 32 * 1024
+BULK_SQLITE_CACHE_KIB = 24 * 1024
 SWITCH_INTERVAL = 0.001
 
 
@@ -65,7 +65,7 @@ class Problem:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     row: int
     values: dict[str, Any]

@@ -171,6 +171,9 @@ def mobile(cell: Any) -> str:
     checked against the same phonenumbers metadata pattern that decides its type there (tests compare both)."""
     if cell == "" or cell is None:
         return ""
+    plain = cell.__class__ is str and len(cell) == 11 and cell[0] == "1" and cell.isdigit() and cell.isascii()
+    if plain and _mobile_pattern().fullmatch(cell):  # the common plain mobile, as it is
+        return cell
     if isinstance(cell, float) and cell.is_integer():
         cell = str(int(cell))
     elif isinstance(cell, int) and not isinstance(cell, bool):

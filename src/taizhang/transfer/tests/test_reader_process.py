@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from taizhang.core.protected import bidx_lookup
 from taizhang.establishments.models import Establishment, EstablishmentEvent, EstablishmentKind
 from taizhang.rollups.services import verify
 from taizhang.transfer import bulk, engine
@@ -69,7 +70,8 @@ def test_reader_process_gives_the_in_process_outcome(
     worker: Any, categories: Any, tmp_path: Path, monkeypatch: Any, settings: Any
 ) -> None:
     """Chunks of 7 rows over 40 rows with problems of every kind, once through the reader process, once with it
-    switched off: the same report, row for row; then a commit writes the same rows, events and tallies."""
+    switched off: the same report, row for row; then a commit writes the same rows (encrypted, found by their
+    blind index), events and tallies."""
     monkeypatch.setattr(EstablishmentLedger, "chunk_size", 7)
     rows = _rows(40)
     rows[3][0] = rows[3][0][:-1] + ("0" if rows[3][0][-1] != "0" else "1")  # a bad check character
@@ -97,6 +99,8 @@ def test_reader_process_gives_the_in_process_outcome(
         Establishment.objects.values_list("pk", flat=True)
     )
     assert verify() == []  # the dashboard's tallies equal a direct count
+    found = Establishment.objects.get(**bidx_lookup(Establishment, "contact_mobile", "138 0000 0005"))
+    assert (found.name, found.contact_name, found.contact_mobile) == ("第5号超市", "张三", "13800000005")
 
 
 def test_a_database_query_in_the_reader_process_is_refused(
@@ -126,14 +130,14 @@ def test_a_killed_reader_rolls_the_import_back(worker: Any, categories: Any, tmp
     flag = tmp_path / "stored"
     original = EstablishmentLedger.prepare_chunk
 
-    def prepare_chunk(self: EstablishmentLedger, rows: Any, *, job_id: Any) -> Any:
+    def prepare_chunk(self: EstablishmentLedger, rows: Any, *, job_id: Any, **kwargs: Any) -> Any:
         if rows[0].row > 6:  # the second chunk: die once the parent has written the first
             for _ in range(500):
                 if flag.exists():
                     break
                 time.sleep(0.01)
             os.kill(os.getpid(), signal.SIGKILL)
-        return original(self, rows, job_id=job_id)
+        return original(self, rows, job_id=job_id, **kwargs)
 
     store = EstablishmentLedger.store_chunk
 
