@@ -249,6 +249,16 @@ def bench_database(vendor: str, rows: int, work: Path, pg_admin: str | None, ski
     raw, ours = _best(raw_runs), _best(our_runs)
     print(f"  [{vendor}] raw calamine → {'COPY' if vendor == 'postgresql' else 'executemany'}: {raw['runs']} s", flush=True)
     print(f"  [{vendor}] engine (validated): {ours['runs']} s", flush=True)
+    # Not a target: how long the database alone takes to write what the engine writes (prepared rows, no reading).
+    url = db.create("floor", "template")
+    db.settle()
+    floor = run("write_floor", url, work, "--file", str(sheet))
+    db.settle(drop=("floor",))
+    print(
+        f"  [{vendor}] the table's own write cost (prepared rows only: store, events, tallies, commit): "
+        f"{floor['seconds']:.1f} s = {floor['seconds'] / raw['seconds']:.2f}× the whole raw pipeline",
+        flush=True,
+    )
     peer = None
     if not skip_peer:
         url = db.create("peer", "template")
@@ -350,7 +360,7 @@ def bench_database(vendor: str, rows: int, work: Path, pg_admin: str | None, ski
             "<= 1.1",
         )
     )
-    db.drop_all(["template", "raw", "engine", "peer"])
+    db.drop_all(["template", "raw", "engine", "peer", "floor"])
     return out
 
 

@@ -155,6 +155,33 @@ def engine_import(path: Path) -> dict[str, Any]:
     return {"rows": outcome.written, "seconds": seconds, "rss_start_mb": start_rss}
 
 
+def write_floor(path: Path) -> dict[str, Any]:
+    """The database's own cost of the engine's import: the rows read, parsed, checked and prepared first (not
+    timed), then only what the writer does — store_chunk for every chunk, finish (events, tallies, audit) and the
+    COMMIT — in one transaction, one process."""
+    _django()
+    from django.db import transaction
+
+    from taizhang.transfer import engine
+    from taizhang.transfer.ledgers import EstablishmentLedger
+    from taizhang.transfer.reading import limits
+
+    ledger = EstablishmentLedger(user=_bench_user())
+    ledger.prepare()
+    header, rows, _estimate = engine.open_sheet(ledger, path, name=path.name)
+    payloads = []
+    for chunk in engine._chunks(engine.parse_rows(ledger, header, rows, limits()), ledger.chunk_size):
+        for row in chunk:
+            ledger.check_row(row)
+        payloads.append(ledger.prepare_chunk([r for r in chunk if not r.problems], job_id=None))
+    start_rss = _rss_mb()
+    t0 = time.perf_counter()
+    with engine._bulk_session(), transaction.atomic():
+        n = sum(ledger.store_chunk(p) for p in payloads)
+        ledger.finish(written=n, job_id=None)
+    return {"rows": n, "seconds": time.perf_counter() - t0, "rss_start_mb": start_rss}
+
+
 def iex_import(path: Path) -> dict[str, Any]:
     _django()
     import tablib
@@ -243,6 +270,8 @@ def main(argv: list[str]) -> None:
         result = raw_import(args.file, args.url)
     elif args.what == "engine_import":
         result = engine_import(args.file)
+    elif args.what == "write_floor":
+        result = write_floor(args.file)
     elif args.what == "iex_import":
         result = iex_import(args.file)
     elif args.what == "engine_export":
