@@ -26,7 +26,8 @@ from taizhang.regions.models import Level, Region, RoadSection
 from .models import TRANSITIONS, Establishment, EstablishmentKind, Status
 
 # Who uses the registry pages (SPEC §1). Administrators, hotline and inspectors have none.
-READERS = frozenset({Role.LEADER, Role.DEPARTMENT, Role.SUBDISTRICT, Role.COMMUNITY, Role.ENTERPRISE})
+# Inspectors read (masked) the establishments their teams are sent to: their active campaign targets (scoping.py).
+READERS = frozenset({Role.LEADER, Role.DEPARTMENT, Role.SUBDISTRICT, Role.COMMUNITY, Role.INSPECTOR, Role.ENTERPRISE})
 # Who registers, edits and moves establishments along the lifecycle. Leaders are read-only.
 WRITERS = frozenset({Role.DEPARTMENT, Role.SUBDISTRICT, Role.COMMUNITY})
 # Who may export the registry to Excel (the list page's button; the transfer app's establishments ledger declares

@@ -5,11 +5,14 @@
 - department: the establishments of the categories its units are assigned (sectoral axis) and of the
   sub-districts they cover (区直部门包镇办);
 - enterprise: its own establishment only, once the account is confirmed;
-- the three administrators, hotline and inspectors (until campaigns give them targets): none.
+- inspectors: the targets given to their teams in active campaigns (the inspections app registers that rule
+  through register_scope(): the registry does not import the apps built on it);
+- the three administrators and the hotline: none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q
@@ -23,6 +26,16 @@ from taizhang.duties.selectors import coverage_of_units, subject_ids_assigned_to
 TERRITORIAL_ROLES = {Role.LEADER, Role.SUBDISTRICT, Role.COMMUNITY}
 SUBJECT_TYPE = "establishments.establishment"
 NOTHING = Q(pk__in=[])
+
+# Rules of apps built on the registry that open establishments to more users (inspections: campaign targets).
+_EXTENSIONS: list[Callable[[Any], Q]] = []
+
+
+def register_scope(rule: Callable[[Any], Q]) -> None:
+    """Add a rule `rule(user) -> Q` whose establishments `user` may also see (ORed into the scope). Called from an
+    app's ready(); registering the same rule twice has no effect."""
+    if rule not in _EXTENSIONS:
+        _EXTENSIONS.append(rule)
 
 
 def establishment_scope_q(user: Any) -> Q:
@@ -55,4 +68,6 @@ def _compute(user: Any) -> Q:
                 "establishment_id"
             )
         )
+    for rule in _EXTENSIONS:
+        q |= rule(user)
     return q

@@ -21,10 +21,8 @@ class InspectionsConfig(AppConfig):
 
         timeline.register(visit_entries)
         periodic.register(periodic.Job("inspections_refresh_standing", tasks.refresh_standing_campaigns, timedelta(hours=6)))
-        # The registry opens an inspector's campaign targets once it offers the hook (docs/adr/0009).
-        register_scope = getattr(establishment_scoping, "register_scope", None)
-        if register_scope is not None:
-            register_scope(inspector_establishment_q)
+        # The registry shows an inspector the active campaign targets of their teams (docs/adr/0009).
+        establishment_scoping.register_scope(inspector_establishment_q)
         register(
             NavItem("检查任务", "inspections:home", ACTING_ROLES, section="走访巡查", order=20),
             NavItem("专项行动", "inspections:campaigns", READER_ROLES, section="走访巡查", order=21),

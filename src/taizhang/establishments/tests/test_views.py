@@ -57,7 +57,16 @@ def test_leader_sees_the_district(client, world):
     assert listed(client, world.leader) == pks(world, "e1", "e2", "e3", "e4", "e5")
 
 
-@pytest.mark.parametrize("role", [Role.HOTLINE, Role.INSPECTOR, Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR])
+def test_an_inspector_without_campaign_targets_sees_no_establishment(client, make_user, world):
+    """Inspectors read the registry for their campaign targets only (inspections registers the rule): none here."""
+    assert listed(client, make_user(Role.INSPECTOR, "文峰区")) == set()  # logs the inspector in
+    e1 = world.est["e1"].pk
+    assert client.get(f"{LIST}{e1}/").status_code == 404
+    for url in (f"{LIST}new/", f"{LIST}{e1}/edit/"):
+        assert client.get(url).status_code == 403, url
+
+
+@pytest.mark.parametrize("role", [Role.HOTLINE, Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR])
 def test_roles_without_registry_pages_are_refused(client, make_user, world, role):
     user = make_user(role, "文峰区")
     if role in (Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR):

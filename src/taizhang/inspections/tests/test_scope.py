@@ -97,3 +97,27 @@ def test_pages_refuse_roles_without_access(iw, client, make_user):
     client.force_login(iw.u("leader"))
     assert client.get("/inspections/").status_code == 403  # leaders read, never fill in
     assert client.get("/inspections/campaigns/").status_code == 200
+
+
+def test_an_inspector_opens_the_registry_page_of_their_own_targets_only(iw, client, setup):
+    """The registry's scope includes an inspector's active targets (establishments.scoping.register_scope): the
+    page and the API answer for team 1's target, read-only and masked; team 2's target looks missing (404), and the
+    list holds exactly team 1's targets."""
+    campaign, t1, t2, _v2 = setup
+    login(client, iw.u("insp1a"))
+    page = client.get(f"/establishments/{t1.establishment_id}/")
+    assert page.status_code == 200 and t1.establishment.name in page.content.decode()
+    assert "编辑" not in page.content.decode()
+    assert client.get(f"/establishments/{t2.establishment_id}/").status_code == 404
+    assert client.get(f"/api/v1/establishments/{t1.establishment_id}").status_code == 200
+    assert client.get(f"/api/v1/establishments/{t2.establishment_id}").status_code == 404
+    mine = set(
+        CampaignTarget.objects.filter(campaign=campaign, team=iw.teams["DDZ1"], active=True).values_list(
+            "establishment_id", flat=True
+        )
+    )
+    listed = client.get("/api/v1/establishments/", {"page_size": 500}).json()
+    ids = {row["id"] for row in listed.get("results", listed)}
+    assert ids == mine
+    reveal = client.post(f"/api/v1/establishments/{t1.establishment_id}/reveal", {"field": "contact_mobile", "reason": "核实"})
+    assert reveal.status_code == 403

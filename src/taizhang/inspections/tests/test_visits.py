@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from taizhang.core.errors import ApplicationError, ConflictError, NotVisible
 from taizhang.establishments import scoping as establishment_scoping
+from taizhang.establishments.models import Establishment
 from taizhang.establishments.timeline import timeline_of
 from taizhang.inspections import checklist, selectors, services
 from taizhang.inspections.models import Answer, ChecklistItem, FrozenError, Visit, VisitPhoto, VisitResult
@@ -63,9 +64,20 @@ def test_failed_item_opens_a_routed_problem_with_the_answer_and_photo(iw, campai
     assert t.covered_at == visit.visited_at and t.visits_count == 1 and t.findings_count == 1 and t.last_result == "findings"
 
 
-def test_inspector_outside_the_registry_scope_reports_in_the_visit_text(iw, campaign):
-    """Until the registry opens campaign targets to inspectors (ADR 0009), the problem is reported on the
-    inspection's behalf, naming the inspectors in the description."""
+def test_an_inspector_sees_the_campaign_targets_of_their_teams_in_the_registry(iw, campaign):
+    """The registry's scope includes an inspector's active campaign targets (registered by this app), nothing else."""
+    t = target_of(campaign, iw.est["s1"])
+    inspector = iw.u("insp1a") if t.team.code == "DDZ1" else iw.u("insp2a")
+    targets = set(
+        campaign.targets.filter(team=t.team, active=True, establishment__isnull=False).values_list("establishment_id", flat=True)
+    )
+    assert targets and set(Establishment.objects.visible_to(inspector).values_list("pk", flat=True)) == targets
+
+
+def test_without_the_registry_rule_the_visit_text_names_the_inspectors(iw, campaign, monkeypatch):
+    """Should the registry not show the establishment to the inspector (no rule registered), the problem is reported
+    on the inspection's behalf, naming the inspectors in the description."""
+    monkeypatch.setattr(establishment_scoping, "_EXTENSIONS", [])
     t = target_of(campaign, iw.est["s1"])
     inspector = iw.u("insp1a") if t.team.code == "DDZ1" else iw.u("insp2a")
     visit = submit(iw, inspector, t, school_answers(duty_check="no")).visit
@@ -74,11 +86,7 @@ def test_inspector_outside_the_registry_scope_reports_in_the_visit_text(iw, camp
     assert inspector.display_name in problem.description and t.team.name in problem.description
 
 
-def test_with_the_registry_hook_the_inspector_is_the_reporter(iw, campaign, monkeypatch):
-    original = establishment_scoping.establishment_scope_q
-    monkeypatch.setattr(
-        establishment_scoping, "establishment_scope_q", lambda user: original(user) | selectors.inspector_establishment_q(user)
-    )
+def test_the_inspector_is_the_reporter(iw, campaign):
     t = target_of(campaign, iw.est["s2"])
     inspector = iw.u("insp1a") if t.team.code == "DDZ1" else iw.u("insp2a")
     visit = submit(iw, inspector, t, school_answers(supplies=["口罩"])).visit
