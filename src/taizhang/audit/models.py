@@ -2,32 +2,27 @@
 
 Rows are only ever inserted. The model refuses to update or delete them, the QuerySet refuses bulk
 update and delete, and on PostgreSQL a trigger refuses UPDATE and DELETE from any client
-(migration 0002). Retention is at least 180 days; older rows are archived by an operator (see
-docs/operations.md), never by the application.
+(migration 0002); all three come from taizhang.core.append_only. Retention is at least 180 days; older
+rows are archived by an operator (see docs/operations.md), never by the application.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from taizhang.core import append_only
 
-class AppendOnlyError(Exception):
+
+class AppendOnlyError(append_only.AppendOnlyError):
     pass
 
 
-class AuditQuerySet(models.QuerySet["AuditEvent"]):
-    def update(self, **kwargs: Any) -> int:
-        raise AppendOnlyError("审计日志只能追加，不能修改")
+class AuditEvent(append_only.AppendOnlyModel):
+    append_only_label = "审计日志"
+    append_only_error = AppendOnlyError
 
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("审计日志只能追加，不能删除")
-
-
-class AuditEvent(models.Model):
     class Action(models.TextChoices):
         LOGIN = "login", "登录"
         LOGIN_FAILED = "login_failed", "登录失败"
@@ -69,8 +64,6 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField("IP", null=True, blank=True)
     detail = models.JSONField("详情", default=dict, blank=True)
 
-    objects = AuditQuerySet.as_manager()
-
     class Meta:
         verbose_name = "审计记录"
         verbose_name_plural = "审计日志"
@@ -79,11 +72,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.object_repr}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError("审计日志只能追加，不能修改")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("审计日志只能追加，不能删除")

@@ -16,13 +16,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from taizhang.accounts.models import OrgUnit
+from taizhang.core import append_only
 from taizhang.core.models import BinaryCollationCharField
 from taizhang.core.protected import EncryptedTextField
 from taizhang.establishments.models import Establishment
 from taizhang.regions.models import Region
 
 
-class AppendOnlyError(Exception):
+class AppendOnlyError(append_only.AppendOnlyError):
     pass
 
 
@@ -256,14 +257,6 @@ class ProblemCounter(models.Model):
         return f"{self.day}: {self.last}"
 
 
-class EventQuerySet(models.QuerySet["ProblemEvent"]):
-    def update(self, **kwargs: Any) -> int:
-        raise AppendOnlyError("问题处理记录只能追加，不能修改")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("问题处理记录只能追加，不能删除")
-
-
 class EventKind(models.TextChoices):
     REPORTED = "reported", "上报"
     ROUTED = "routed", "分派"
@@ -291,9 +284,12 @@ class EventKind(models.TextChoices):
     ESCALATED = "escalated", "向上反映（督办）"
 
 
-class ProblemEvent(models.Model):
+class ProblemEvent(append_only.AppendOnlyModel):
     """One step of a problem's track. Rows are only ever inserted (model, QuerySet and, on PostgreSQL, a
-    trigger refuse UPDATE and DELETE)."""
+    trigger refuse UPDATE and DELETE: taizhang.core.append_only, migration 0003)."""
+
+    append_only_label = "问题处理记录"
+    append_only_error = AppendOnlyError
 
     problem = models.ForeignKey(Problem, verbose_name="问题", on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField("时间", default=timezone.now)
@@ -308,8 +304,6 @@ class ProblemEvent(models.Model):
     note = models.TextField("说明", blank=True)
     data = models.JSONField("详情", default=dict, blank=True)
 
-    objects = EventQuerySet.as_manager()
-
     class Meta:
         verbose_name = "问题处理记录"
         verbose_name_plural = "问题处理记录"
@@ -318,14 +312,6 @@ class ProblemEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError("问题处理记录只能追加，不能修改")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("问题处理记录只能追加，不能删除")
 
 
 class PartyRole(models.TextChoices):
