@@ -43,6 +43,28 @@ def establishment_scope_q(user: Any) -> Q:
     return per_request(("establishment_scope", getattr(user, "pk", None)), lambda: _compute(user))
 
 
+# Up to this many personally assigned establishments outside the user's regions are ORed in as ids; more (never
+# seen: 包联 lists are tens of rows) as a subquery, which stays correct but slower.
+ASSIGNED_IDS_INLINE = 2000
+
+
+def _assigned_outside(user_id: int, paths: list[str]) -> Q:
+    """The establishments assigned to the user personally (包联) that their own regions do not already include —
+    usually none — as a list of ids. ORing the assignment subquery itself kept PostgreSQL from bounding the list's
+    index scan by the region range: a community worker's page read 88,000 index entries of a 200,000-row registry
+    (71 ms); with the ids, 0.2 ms (EXPLAIN ANALYZE, stop 10)."""
+    from .models import Establishment
+
+    assigned = subject_ids_assigned_to(user_id=user_id, subject_type=SUBJECT_TYPE)
+    outside = Establishment.objects.filter(pk__in=assigned)
+    if paths:
+        outside = outside.exclude(subtree_q(paths, "region_path"))
+    ids = list(outside.order_by().values_list("pk", flat=True)[: ASSIGNED_IDS_INLINE + 1])
+    if len(ids) > ASSIGNED_IDS_INLINE:
+        return Q(pk__in=assigned)
+    return Q(pk__in=ids) if ids else NOTHING
+
+
 def _compute(user: Any) -> Q:
     scope = scope_of(user)
     if not scope.reads_personal_data:
@@ -52,7 +74,7 @@ def _compute(user: Any) -> Q:
     if paths:
         q |= subtree_q(paths, "region_path")
     if scope.has_role(Role.COMMUNITY, Role.SUBDISTRICT, Role.DEPARTMENT):
-        q |= Q(pk__in=subject_ids_assigned_to(user_id=scope.user_id or 0, subject_type=SUBJECT_TYPE))
+        q |= _assigned_outside(scope.user_id or 0, paths)
     if scope.has_role(Role.DEPARTMENT):
         units = [p.unit_id for p in scope.posts if p.role == Role.DEPARTMENT]
         categories, subdistricts = coverage_of_units(unit_ids=units)

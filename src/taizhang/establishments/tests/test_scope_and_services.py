@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Q
 
 from taizhang.audit.models import AuditEvent
 from taizhang.core.errors import ApplicationError, ConflictError, NotVisible
@@ -38,6 +39,19 @@ def test_community_worker_sees_their_community_and_their_assignments(world, spre
     assert ids(world.users["guanyuan_a"]) == {spread[k].pk for k in ("gy_super", "gy_tutor", "qj_assigned")}
     assert ids(world.users["guanyuan_b"]) == {spread[k].pk for k in ("gy_super", "gy_tutor")}
     assert ids(world.users["qiaojia_a"]) == {spread[k].pk for k in ("qj_super", "qj_tutor", "qj_assigned")}
+
+
+def test_personal_assignments_as_ids_or_as_a_subquery_give_the_same_scope(world, spread, monkeypatch):
+    """The scope ORs in the assigned establishments outside the user's regions as ids (so that PostgreSQL bounds
+    the list's index scan by the region range); past ASSIGNED_IDS_INLINE it falls back to the subquery."""
+    from taizhang.establishments import scoping
+
+    user = world.users["guanyuan_a"]
+    as_ids = scoping._assigned_outside(user.pk, [world.regions["官园社区"].path])
+    assert as_ids == Q(pk__in=[spread["qj_assigned"].pk])  # only the one outside 官园; none inside is listed
+    monkeypatch.setattr(scoping, "ASSIGNED_IDS_INLINE", 0)
+    assert ids(user) == {spread[k].pk for k in ("gy_super", "gy_tutor", "qj_assigned")}
+    assert "SELECT" in str(Establishment.objects.filter(scoping._assigned_outside(user.pk, [])).query).split("WHERE", 1)[1]
 
 
 def test_department_sees_its_categories_and_subdistricts(world, spread):
