@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import queue
 import sys
 import threading
@@ -497,9 +498,19 @@ def _forbid_database() -> None:
         conn.execute_wrappers.append(refuse)
 
 
+def _watch_parent(parent: int, interval: float = 1.0) -> None:
+    """In the reader process: end it as soon as its parent is gone (killed, say, by the out-of-memory killer), so
+    that no orphan stays blocked on a queue nobody reads, holding the sheet in memory."""
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def _reader_main(
-    ledger: Ledger, path: Path, fmt: str, name: str, lim: Limits, out: Any, stop_payloads: Any, payloads: bool
+    ledger: Ledger, path: Path, fmt: str, name: str, lim: Limits, out: Any, stop_payloads: Any, payloads: bool, parent: int
 ) -> None:
+    threading.Thread(target=_watch_parent, args=(parent,), name="transfer-reader-watch", daemon=True).start()
     _forbid_database()
     try:
         header, rows, estimate = open_sheet(ledger, path, name=name, fmt=fmt)
@@ -543,7 +554,7 @@ class _Reader:
         self._stop_payloads = ctx.Event()
         self.process = ctx.Process(
             target=_reader_main,
-            args=(ledger, path, fmt, name, lim, self.queue, self._stop_payloads, payloads),
+            args=(ledger, path, fmt, name, lim, self.queue, self._stop_payloads, payloads, os.getpid()),
             name="transfer-reader",
             daemon=True,
         )

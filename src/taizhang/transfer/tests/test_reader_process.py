@@ -166,6 +166,20 @@ def test_cancel_stops_the_reader(worker: Any, categories: Any, tmp_path: Path, m
     assert Establishment.objects.count() == 0
 
 
+def test_the_reader_ends_itself_when_its_parent_is_gone(monkeypatch: Any) -> None:
+    """A reader whose parent died (its parent pid changes to the reaper's) exits instead of waiting forever."""
+    exits: list[int] = []
+
+    def fake_exit(code: int) -> None:
+        exits.append(code)
+        raise SystemExit(code)
+
+    monkeypatch.setattr(engine.os, "_exit", fake_exit)
+    with pytest.raises(SystemExit):
+        engine._watch_parent(os.getppid() + 1_000_000, interval=0.01)
+    assert exits == [1]
+
+
 def test_a_refused_file_is_reported_from_the_reader(worker: Any, categories: Any, tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_bytes("名字,地方\n甲,乙\n".encode())
