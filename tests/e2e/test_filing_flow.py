@@ -4,7 +4,9 @@ enterprise cannot open the filing or its attachment by URL or API."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from django.utils import timezone
@@ -19,6 +21,21 @@ from .conftest import login, shot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STAFF_PASSWORD = "x-Test-Password-1"  # taizhang.testing_domain.World.user
+CONTACT_PASSWORD = "Qiye-Lianxiren-2020!"  # what a contact chooses at the first sign-in
+
+
+def first_login(page, username: str, initial_password: str, screenshot: str = "") -> None:
+    """A staff-opened account signs in with the initial password and must change it before anything else."""
+    login(page, username, initial_password)
+    page.wait_for_url(re.compile(r"/accounts/password/"))
+    assert "您的密码由他人设置" in page.get_by_test_id("password-change-required").inner_text()
+    if screenshot:
+        shot(page, screenshot)
+    page.fill("#id_old_password", initial_password)
+    page.fill("#id_new_password1", CONTACT_PASSWORD)
+    page.fill("#id_new_password2", CONTACT_PASSWORD)
+    page.get_by_test_id("change-password-submit").click()
+    page.wait_for_url(lambda url: urlparse(url).path == "/")
 
 
 @pytest.fixture
@@ -58,8 +75,7 @@ def test_enterprise_files_reviewer_returns_then_approves(page_factory, flow):
 
     # --- the enterprise contact, on a phone ---------------------------------------------------
     phone = page_factory(360, 740)
-    login(phone, *flow["ent"])
-    phone.wait_for_url("**/")
+    first_login(phone, *flow["ent"], screenshot="first-login-password-phone")
     phone.goto("/filings/portal/")
     assert "官园惠民超市" in phone.get_by_test_id("my-establishment").inner_text()
     phone.get_by_test_id("start-filing").click()
@@ -158,8 +174,7 @@ def test_another_enterprise_gets_404_by_url_and_api(page_factory, flow):
     )
 
     page = page_factory(360, 740)
-    login(page, *flow["other_ent"])
-    page.wait_for_url("**/")
+    first_login(page, *flow["other_ent"])
     for url in (
         f"/filings/{filing.pk}/",
         f"/filings/{filing.pk}/edit/",
@@ -175,6 +190,5 @@ def test_another_enterprise_gets_404_by_url_and_api(page_factory, flow):
     assert page.request.get("/api/v1/filings/").json()["count"] == 0
     # the owner does get them
     owner_page = page_factory()
-    login(owner_page, *flow["ent"])
-    owner_page.wait_for_url("**/")
+    first_login(owner_page, *flow["ent"])
     assert owner_page.request.get(f"/filings/{filing.pk}/files/{att.pk}/").status == 200

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 
 from taizhang.core.roles import Role
 from taizhang.regions.models import Region
@@ -44,3 +47,14 @@ class PostGrantForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(label="用途", max_length=60)
+
+
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    """Django's form (old password, the configured validators, confirmation) plus: the new password must differ."""
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        old, new = self.cleaned_data.get("old_password"), self.cleaned_data.get("new_password1")
+        if old and new and old == new and "new_password1" not in self.errors:
+            self.add_error("new_password1", forms.ValidationError("新密码不能与原密码相同", code="password_unchanged"))
+        return cleaned

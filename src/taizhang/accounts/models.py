@@ -17,6 +17,11 @@ from taizhang.regions.models import Region
 
 class User(AbstractUser):
     display_name = models.CharField("姓名", max_length=60, blank=True)
+    must_change_password = models.BooleanField(
+        "须修改密码",
+        default=False,
+        help_text="密码由他人设置（工作人员开通账号、管理员重置），用户修改密码前只能打开修改密码页面",
+    )
 
     class Meta:
         verbose_name = "用户"

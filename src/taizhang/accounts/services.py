@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from taizhang.audit.services import Action, audit_record
+from taizhang.audit.services import Action, audit_change, audit_record
 from taizhang.core.errors import ApplicationError
 from taizhang.core.roles import ADMIN_ROLES, Role
 from taizhang.regions.models import Region
@@ -20,7 +20,21 @@ from .scope import forget_scope
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, display_name: str = "", actor: Any = None, validate: bool = True) -> User:
+def user_create(
+    *,
+    username: str,
+    password: str,
+    display_name: str = "",
+    actor: Any = None,
+    validate: bool = True,
+    must_change_password: bool | None = None,
+) -> User:
+    """Create a user with a password.
+
+    `must_change_password` defaults to "someone else chose this password": True when an actor (a member of staff, an
+    administrator) creates the account, False for self-registration (no actor). The demo creates its users directly,
+    unflagged, because their shared password is documented (docs/adr/0012-must-change-password.md).
+    """
     username = username.strip()
     if not username:
         raise ApplicationError("用户名不能为空")
@@ -28,14 +42,51 @@ def user_create(*, username: str, password: str, display_name: str = "", actor: 
         raise ApplicationError(f"用户名“{username}”已被使用")
     user = User(username=username, display_name=display_name.strip())
     if validate:
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise ApplicationError("；".join(exc.messages), code="weak_password") from exc
+        _validate_password(password, user)
     user.set_password(password)
+    user.must_change_password = actor is not None if must_change_password is None else must_change_password
     user.full_clean(exclude=["password"])
     user.save()
-    audit_record(action=Action.CREATE, actor=actor, target=user)
+    audit_record(action=Action.CREATE, actor=actor, target=user, detail={"must_change_password": user.must_change_password})
+    return user
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ApplicationError("；".join(exc.messages), code="weak_password") from exc
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str, actor: Any) -> User:
+    """Someone sets a user's password (an administrator's reset). Unless the actor is the user, the user must change it
+    at the next sign-in: the actor knows it. Other sessions of the user end (the session hash changes)."""
+    _validate_password(password, user)
+    before = user.must_change_password
+    user.set_password(password)
+    user.must_change_password = getattr(actor, "pk", None) != user.pk
+    user.save(update_fields=["password", "must_change_password"])
+    changes: dict[str, tuple[Any, Any]] = {"password": ("", "")}
+    if before != user.must_change_password:
+        changes["must_change_password"] = (before, user.must_change_password)
+    audit_change(actor=actor, target=user, changes=changes, sensitive={"password"})
+    return user
+
+
+@transaction.atomic
+def user_password_change(*, user: User, password: str) -> User:
+    """The user replaces their own password (the caller has checked the old one and that the new one differs).
+    Clears must_change_password; audited without any password value."""
+    _validate_password(password, user)
+    before = user.must_change_password
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    changes: dict[str, tuple[Any, Any]] = {"password": ("", "")}
+    if before:
+        changes["must_change_password"] = (True, False)
+    audit_change(actor=user, target=user, changes=changes, sensitive={"password"})
     return user
 
 

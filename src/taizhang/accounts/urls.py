@@ -8,6 +8,7 @@ urlpatterns = [
     path("otp/", views.otp_view, name="otp"),
     path("logout/", views.logout_view, name="logout"),
     path("me/", views.account_view, name="me"),
+    path("password/", views.password_change_view, name="password"),
     path("users/", views.users_view, name="users"),
     path("posts/", views.posts_view, name="posts"),
     path("lockouts/", views.lockouts_view, name="lockouts"),

@@ -7,11 +7,13 @@ import segno
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
 from django_otp import login as otp_login
@@ -23,7 +25,8 @@ from taizhang.core.permissions import permission
 from taizhang.core.roles import ALL_ROLES, Role
 
 from . import selectors, services
-from .forms import LoginForm, OtpForm, PostGrantForm, TokenForm, UserCreateForm
+from .forms import LoginForm, OtpForm, PasswordChangeForm, PostGrantForm, TokenForm, UserCreateForm
+from .middleware import CHANGE_REQUIRED_MESSAGE
 from .models import ApiToken, Post, User
 from .scope import scope_of
 
@@ -153,6 +156,37 @@ def account_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@permission()
+def password_change_view(request: HttpRequest) -> HttpResponse:
+    """修改密码: any signed-in user (with or without a post). The only page, besides logout and the sign-in steps, that
+    a user whose password someone else set can open (docs/adr/0012-must-change-password.md)."""
+    user = cast(User, request.user)
+    forced = user.must_change_password
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            services.user_password_change(user=user, password=form.cleaned_data["new_password1"])
+            update_session_auth_hash(request, user)  # keep this session; the user's other sessions end
+            messages.success(request, "密码已修改")
+            return redirect(_next_url(request))
+        if form.has_error("old_password", "password_incorrect"):
+            audit_record(
+                action=Action.UPDATE,
+                actor=user,
+                target=user,
+                outcome=Outcome.FAILED,
+                detail={"password": "old_password_incorrect"},
+            )
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form, "forced": forced, "forced_message": CHANGE_REQUIRED_MESSAGE, "next": request.GET.get("next", "")},
+        status=400 if form.errors else 200,
+    )
+
+
 @permission(roles={Role.SYSADMIN, Role.SECADMIN})
 def users_view(request: HttpRequest) -> HttpResponse:
     is_sysadmin = Role.SYSADMIN in scope_of(request.user).roles
@@ -163,7 +197,7 @@ def users_view(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"已创建用户 {user.username}；岗位由安全管理员分配。")
+            messages.success(request, f"已创建用户 {user.username}；岗位由安全管理员分配。该用户首次登录时须修改初始密码。")
             return redirect("accounts:users")
     page = Paginator(selectors.users_for_admin(user=request.user, q=request.GET.get("q", "")), 50).get_page(
         request.GET.get("page")

@@ -8,6 +8,28 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 
+class PasswordChangeRequired(exceptions.PermissionDenied):
+    """403 `password_change_required`: the user's password was set by someone else and must be changed first
+    (docs/adr/0012-must-change-password.md). The session middleware answers the same for browser sessions."""
+
+    default_code = "password_change_required"
+
+    def __init__(self) -> None:
+        from django.urls import reverse
+
+        from taizhang.accounts.middleware import CHANGE_REQUIRED_MESSAGE
+
+        super().__init__(CHANGE_REQUIRED_MESSAGE, code=self.default_code)
+        self.extra = {"change_url": reverse("accounts:password")}
+
+
+def refuse_if_password_change_required(user: Any) -> None:
+    from taizhang.accounts.middleware import password_change_required
+
+    if password_change_required(user):
+        raise PasswordChangeRequired
+
+
 class SessionAuthentication(authentication.SessionAuthentication):
     """The browser session (with CSRF); administrators must also have passed their TOTP step."""
 
@@ -20,6 +42,7 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
         if scope_of(user).needs_otp and not getattr(request._request.user, "is_verified", lambda: False)():
             raise exceptions.AuthenticationFailed("管理员须先完成动态口令验证")
+        refuse_if_password_change_required(user)
         return result
 
 
@@ -43,6 +66,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
         if scope_of(token.user).needs_otp:
             raise exceptions.AuthenticationFailed("管理员账户不能使用 API 令牌")
+        refuse_if_password_change_required(token.user)
         if token.last_used_at is None or (timezone.now() - token.last_used_at).total_seconds() > 60:
             type(token).objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user, token

@@ -10,6 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
+from taizhang.accounts.middleware import CHANGE_REQUIRED_MESSAGE
 from taizhang.core.errors import ApplicationError, ConflictError
 
 MESSAGES = {
@@ -22,6 +23,7 @@ MESSAGES = {
     "parse_error": "请求内容无法解析",
     "invalid": "提交的数据有误",
     "unsupported_media_type": "不支持的内容类型",
+    "password_change_required": CHANGE_REQUIRED_MESSAGE,
 }
 
 
@@ -51,6 +53,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "error"
+        detail = getattr(exc, "extra", None) or {}
     message = MESSAGES.get(code) or (str(exc.detail) if isinstance(exc, exceptions.APIException) else "请求失败")
     if isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated) and isinstance(exc.detail, str):
         message = str(exc.detail) if code == "authentication_failed" else message

@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "taizhang.accounts.middleware.IdleTimeoutMiddleware",
+    "taizhang.accounts.middleware.PasswordChangeRequiredMiddleware",  # docs/adr/0012-must-change-password.md
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

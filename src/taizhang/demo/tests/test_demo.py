@@ -36,3 +36,5 @@ def test_demo_builds_the_article_scenario(db, tmp_path):
             continue
         for e in entries:
             assert User.objects.get(username=e["username"]).check_password(e["password"])
+    # the README's shared demo password works without a forced change (docs/adr/0012-must-change-password.md)
+    assert not User.objects.filter(must_change_password=True).exists()
