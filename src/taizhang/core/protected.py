@@ -203,28 +203,34 @@ def check_keys(**kwargs: Any) -> list[checks.CheckMessage]:
 # --- encryption -----------------------------------------------------------------------------------
 
 
-def encrypt(plaintext: str, *, aad: str) -> str:
-    """`v1:<keyid>:<base64(nonce ‖ ciphertext ‖ tag)>` under the current key, bound to `aad`."""
-    ring = _keyring()
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = ring.ciphers[ring.current].encrypt(nonce, plaintext.encode("utf-8"), aad.encode("utf-8"))
-    return f"{VERSION}:{ring.current}:{base64.b64encode(nonce + sealed).decode('ascii')}"
-
-
-def encryptor(*, aad: str) -> Callable[[str], str]:
-    """`encrypt(value, aad=aad)` for many values (bulk writes): the key and associated data are bound once.
-    "" stays "" (as EncryptedTextField stores an empty value)."""
+def _sealer(aad: str) -> Callable[[str], str]:
+    """`v1:<keyid>:<base64(nonce ‖ ciphertext ‖ tag)>` of a value under the current key, bound to `aad` (the key
+    and the associated data looked up once)."""
     ring = _keyring()
     seal = ring.ciphers[ring.current].encrypt
     head = f"{VERSION}:{ring.current}:"
     data = aad.encode("utf-8")
     urandom, b64 = os.urandom, base64.b64encode
 
-    def convert(value: str) -> str:
-        if value == "":
-            return value
+    def sealed(value: str) -> str:
         nonce = urandom(NONCE_BYTES)
         return head + b64(nonce + seal(nonce, value.encode("utf-8"), data)).decode("ascii")
+
+    return sealed
+
+
+def encrypt(plaintext: str, *, aad: str) -> str:
+    """`v1:<keyid>:<base64(nonce ‖ ciphertext ‖ tag)>` under the current key, bound to `aad`."""
+    return _sealer(aad)(plaintext)
+
+
+def encryptor(*, aad: str) -> Callable[[str], str]:
+    """`encrypt(value, aad=aad)` for many values (bulk writes): the key and associated data are bound once.
+    "" stays "" (as EncryptedTextField stores an empty value)."""
+    sealed = _sealer(aad)
+
+    def convert(value: str) -> str:
+        return value if value == "" else sealed(value)
 
     return convert
 
@@ -315,11 +321,7 @@ def blind_index(kind: str, value: str | None) -> str:
     Equivalent inputs ("13800000018", "+86 138-0000-0018") give the same index. The kind is part of the
     message, so equal values of one kind match across columns, never across kinds.
     """
-    norm = normalise(kind, value)
-    if not norm:
-        return ""
-    digest = hmac.new(_index_key(), f"{kind}\x1f{norm}".encode(), hashlib.sha256).hexdigest()
-    return digest[:INDEX_HEX_CHARS]
+    return blind_indexer(kind)(value)
 
 
 # --- masking --------------------------------------------------------------------------------------

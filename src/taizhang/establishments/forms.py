@@ -30,8 +30,8 @@ from .models import TRANSITIONS, Establishment, EstablishmentKind, Status
 READERS = frozenset({Role.LEADER, Role.DEPARTMENT, Role.SUBDISTRICT, Role.COMMUNITY, Role.INSPECTOR, Role.ENTERPRISE})
 # Who registers, edits and moves establishments along the lifecycle. Leaders are read-only.
 WRITERS = frozenset({Role.DEPARTMENT, Role.SUBDISTRICT, Role.COMMUNITY})
-# Who may export the registry to Excel (the list page's button; the transfer app's establishments ledger declares
-# the same roles as its export_roles, which decide, and a test keeps the two equal). Enterprises export nothing.
+# Who may export the registry to Excel: the list page's button, and the transfer app's establishments ledger, whose
+# export_roles these are. Enterprises export nothing.
 EXPORTERS = frozenset({Role.LEADER, Role.DEPARTMENT, Role.SUBDISTRICT, Role.COMMUNITY})
 # What an enterprise contact person may correct on their own establishment.
 CONTACT_FIELDS = ("contact_name", "contact_mobile")

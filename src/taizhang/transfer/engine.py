@@ -453,7 +453,7 @@ def run_import(
         else:
             with _bulk_session(), transaction.atomic():
                 if ledger.pipelined and reader is None and not rehearse and connection.vendor == "postgresql":
-                    with _Pipeline(ledger) as pipe:
+                    with _Pipeline(store) as pipe:
                         body(pipe)
                 else:
                     body(None)
@@ -609,14 +609,14 @@ class _Reader:
 
 
 class _Pipeline:
-    """One writer thread that runs the ledger's database work on the run's own connection (Django's
-    thread-sharing, as in its live-server tests), at most two chunks ahead, so memory stays flat."""
+    """One writer thread that runs `store` (the run's database work for a chunk) on the run's own connection
+    (Django's thread-sharing, as in its live-server tests), at most two chunks ahead, so memory stays flat."""
 
     DEPTH = 2
     _switch = 0.005
 
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
+    def __init__(self, store: Callable[[list[ParsedRow], Any], int]) -> None:
+        self.store = store
         self.conn = connections[DEFAULT_DB_ALIAS]
         self.pending: deque[tuple[list[ParsedRow], Future[int]]] = deque()
         self.executor: ThreadPoolExecutor | None = None
@@ -635,17 +635,10 @@ class _Pipeline:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transfer-writer", initializer=share)
         return self
 
-    def _store(self, valid: list[ParsedRow], payload: Any) -> int:
-        self.ledger.check_chunk(valid)
-        if payload is None:
-            return 0
-        keep = [p for r, p in zip(valid, payload, strict=True) if not r.problems]
-        return self.ledger.store_chunk(keep) if keep else 0
-
     def submit(self, chunk: list[ParsedRow], valid: list[ParsedRow], payload: Any) -> None:
         if self.executor is None:
             raise RuntimeError("pipeline not started")
-        self.pending.append((chunk, self.executor.submit(self._store, valid, payload)))
+        self.pending.append((chunk, self.executor.submit(self.store, valid, payload)))
 
     def ready(self) -> Iterator[tuple[list[ParsedRow], int]]:
         while self.pending and (len(self.pending) > self.DEPTH or self.pending[0][1].done()):

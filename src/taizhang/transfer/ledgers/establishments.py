@@ -21,6 +21,7 @@ from taizhang.audit.services import Action, audit_record
 from taizhang.core.protected import mask
 from taizhang.core.roles import Role
 from taizhang.core.scoping import scope_of
+from taizhang.establishments.forms import EXPORTERS
 from taizhang.establishments.models import Establishment, EstablishmentEvent, EstablishmentKind, Status
 from taizhang.establishments.selectors import establishment_list
 from taizhang.establishments.validators import ORG_WEIGHTS, validate_credit_code
@@ -114,7 +115,7 @@ class EstablishmentLedger(Ledger):
     pipelined = True
     check_keys = ("credit_code", "name", "region_id", "address")
     import_roles: ClassVar[frozenset[str]] = frozenset({Role.DEPARTMENT, Role.SUBDISTRICT, Role.COMMUNITY})
-    export_roles: ClassVar[frozenset[str]] = frozenset({Role.LEADER, Role.DEPARTMENT, Role.SUBDISTRICT, Role.COMMUNITY})
+    export_roles: ClassVar[frozenset[str]] = EXPORTERS  # the list page's export button shows for the same roles
     instructions = (
         "每行一个单位；带 * 的列必填。列的顺序可以调整，标题上方可以有标题行，多余的列会被忽略。",
         "统一社会信用代码：18位，系统会核对校验位。请先把该列设为“文本”格式，否则 Excel 会把全数字的代码变成 9.14105E+17 之类的数字，后几位丢失且无法还原。",

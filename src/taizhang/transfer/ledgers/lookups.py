@@ -171,19 +171,19 @@ def mobile(cell: Any) -> str:
     checked against the same phonenumbers metadata pattern that decides its type there (tests compare both)."""
     if cell == "" or cell is None:
         return ""
-    plain = cell.__class__ is str and len(cell) == 11 and cell[0] == "1" and cell.isdigit() and cell.isascii()
-    if plain and _mobile_pattern().fullmatch(cell):  # the common plain mobile, as it is
-        return cell
     if isinstance(cell, float) and cell.is_integer():
         cell = str(int(cell))
     elif isinstance(cell, int) and not isinstance(cell, bool):
         cell = str(cell)
-    raw = text(cell)
-    if not raw:
-        return ""
-    digits = _MOBILE_NOISE.sub("", raw)
-    if digits.startswith("+86"):
-        digits = digits[3:]
+    if cell.__class__ is str and cell.isascii() and cell.isdigit():
+        raw = digits = cell  # the common case: digits only, nothing to normalise or strip
+    else:
+        raw = text(cell)
+        if not raw:
+            return ""
+        digits = _MOBILE_NOISE.sub("", raw)
+        if digits.startswith("+86"):
+            digits = digits[3:]
     if len(digits) == 11 and digits.isdigit() and digits[0] == "1" and _mobile_pattern().fullmatch(digits):
         return digits
     try:
