@@ -225,3 +225,43 @@ def test_events_follow_the_ids_the_sequence_gave(worker: Any, categories: Any, t
     assert sorted(imported.values_list("establishment_id", flat=True)) == sorted(
         Establishment.objects.exclude(pk=others[0]).values_list("pk", flat=True)
     )
+
+
+def test_the_collector_is_restored_after_a_run_and_stays_on_during_it(
+    worker: Any, categories: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """engine._bulk_gc: during a run the objects older than the run are frozen and young collections are rarer,
+    but a reference cycle made during the run is still collected; after the run — finished or failed — the
+    thresholds and the frozen set are what they were."""
+    import gc
+    import weakref
+
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    seen: list[Any] = []
+    original = EstablishmentLedger.store_chunk
+
+    class Node:
+        pass
+
+    def store_chunk(self: EstablishmentLedger, payload: Any) -> int:
+        node = Node()
+        node.self = node  # type: ignore[attr-defined] - a cycle only the collector can free
+        ref = weakref.ref(node)
+        del node
+        gc.collect(0)
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0, ref() is None))
+        return original(self, payload)
+
+    monkeypatch.setattr(EstablishmentLedger, "store_chunk", store_chunk)
+    outcome = engine.run_import(EstablishmentLedger(user=worker), _sheet(tmp_path, _rows(3)), mode=engine.ALL, name="s.csv")
+    assert outcome.written == 3
+    assert seen == [(max(before[0][0], engine.GC_YOUNG_THRESHOLD), True, True)]
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+    def broken(self: EstablishmentLedger, payload: Any) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(EstablishmentLedger, "store_chunk", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        engine.run_import(EstablishmentLedger(user=worker), _sheet(tmp_path, _rows(3, start=10)), mode=engine.ALL, name="s.csv")
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
