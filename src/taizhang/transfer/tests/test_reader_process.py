@@ -241,11 +241,11 @@ def test_the_collector_is_restored_after_a_run_and_stays_on_during_it(
     original = EstablishmentLedger.store_chunk
 
     class Node:
-        pass
+        other: Any = None
 
     def store_chunk(self: EstablishmentLedger, payload: Any) -> int:
         node = Node()
-        node.self = node  # type: ignore[attr-defined] - a cycle only the collector can free
+        node.other = node  # a cycle only the collector can free
         ref = weakref.ref(node)
         del node
         gc.collect(0)
