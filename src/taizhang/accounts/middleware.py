@@ -49,36 +49,38 @@ class IdleTimeoutMiddleware:
 
 CHANGE_REQUIRED_CODE = "password_change_required"
 CHANGE_REQUIRED_MESSAGE = "您的密码由他人设置，请先修改密码后再继续使用"
-# What a user whose password someone else set may still open: the change page itself, logout and the sign-in steps.
-CHANGE_REQUIRED_ALLOWED = frozenset({"accounts:password", "accounts:logout", "accounts:login", "accounts:otp"})
+# What a user whose password someone else set may still open: the change page and its API endpoint, logout and the
+# sign-in steps. `api.authentication` uses the same list for API tokens.
+CHANGE_REQUIRED_ALLOWED = frozenset({"accounts:password", "api:password", "accounts:logout", "accounts:login", "accounts:otp"})
 
 
 def password_change_required(user: object) -> bool:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "must_change_password", False))
 
 
+def allowed_while_change_required(request: HttpRequest) -> bool:
+    """Whether the request goes to one of CHANGE_REQUIRED_ALLOWED (or is for a static file)."""
+    if settings.STATIC_URL and request.path.startswith(settings.STATIC_URL):
+        return True
+    try:
+        return resolve(request.path_info).view_name in CHANGE_REQUIRED_ALLOWED
+    except Resolver404:
+        return False
+
+
 class PasswordChangeRequiredMiddleware:
     """While `user.must_change_password` is set (docs/adr/0012-must-change-password.md), every request of the session
     except those in CHANGE_REQUIRED_ALLOWED and static files is refused: pages redirect to the change page, htmx
-    requests get HX-Redirect to it, the API answers 403 `password_change_required`. API tokens are refused in
-    `api.authentication` (they do not go through the session)."""
+    requests get HX-Redirect to it, the API answers 403 `password_change_required` (except its password endpoint).
+    API tokens are refused in `api.authentication` (they do not go through the session)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if password_change_required(getattr(request, "user", None)) and not self._allowed(request):
+        if password_change_required(getattr(request, "user", None)) and not allowed_while_change_required(request):
             return self._refuse(request)
         return self.get_response(request)
-
-    @staticmethod
-    def _allowed(request: HttpRequest) -> bool:
-        if settings.STATIC_URL and request.path.startswith(settings.STATIC_URL):
-            return True
-        try:
-            return resolve(request.path_info).view_name in CHANGE_REQUIRED_ALLOWED
-        except Resolver404:
-            return False
 
     @staticmethod
     def _refuse(request: HttpRequest) -> HttpResponse:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -10,13 +12,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from taizhang.audit.services import Action, audit_change, audit_record
+from taizhang.audit.services import Action, Outcome, audit_change, audit_record
 from taizhang.core.errors import ApplicationError
 from taizhang.core.roles import ADMIN_ROLES, Role
 from taizhang.regions.models import Region
 
 from .models import ApiToken, OrgUnit, Post, User
 from .scope import forget_scope
+from .selectors import (
+    OLD_PASSWORD_INCORRECT,
+    PASSWORD_FAILURE_LIMIT,
+    PASSWORD_FAILURE_WINDOW,
+    password_change_locked_until,
+    password_failures,
+)
 
 
 @transaction.atomic
@@ -88,6 +97,46 @@ def user_password_change(*, user: User, password: str) -> User:
         changes["must_change_password"] = (True, False)
     audit_change(actor=user, target=user, changes=changes, sensitive={"password"})
     return user
+
+
+class PasswordCheck(StrEnum):
+    CORRECT = "correct"
+    WRONG = "wrong"
+    LIMIT_REACHED = "limit_reached"  # wrong, and the last attempt the window allowed: the caller ends the credential
+    LOCKED = "locked"  # refused without checking the password: the limit was already reached
+
+
+@dataclass(frozen=True)
+class PasswordCheckResult:
+    outcome: PasswordCheck
+    locked_until: datetime | None = None
+    attempts_left: int = PASSWORD_FAILURE_LIMIT
+
+
+@transaction.atomic
+def user_password_check(*, user: User, password: str) -> PasswordCheckResult:
+    """Check the current password of a user who wants to change it (the page and the API).
+
+    At most PASSWORD_FAILURE_LIMIT wrong ones per user in PASSWORD_FAILURE_WINDOW, counted in the audit log; beyond
+    that the password is not even checked (docs/adr/0012-must-change-password.md). A wrong one is audited as a failed
+    update of the user, a refused one as a denied update. Returns rather than raises, so that the audit row is kept.
+    """
+    # Serialise the attempts of one user, so that parallel requests cannot get past the count (PostgreSQL; SQLite
+    # serialises writers anyway and ignores FOR UPDATE).
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    locked_until = password_change_locked_until(user=user)
+    if locked_until is not None:
+        audit_record(action=Action.UPDATE, actor=user, target=user, outcome=Outcome.DENIED, detail={"password": "change_locked"})
+        return PasswordCheckResult(PasswordCheck.LOCKED, locked_until, 0)
+    if user.check_password(password):
+        return PasswordCheckResult(PasswordCheck.CORRECT)
+    audit_record(
+        action=Action.UPDATE, actor=user, target=user, outcome=Outcome.FAILED, detail={"password": OLD_PASSWORD_INCORRECT}
+    )
+    failures = password_failures(user=user)
+    if len(failures) >= PASSWORD_FAILURE_LIMIT:
+        return PasswordCheckResult(PasswordCheck.LIMIT_REACHED, failures[-1] + PASSWORD_FAILURE_WINDOW, 0)
+    return PasswordCheckResult(PasswordCheck.WRONG, None, PASSWORD_FAILURE_LIMIT - len(failures))
 
 
 @transaction.atomic

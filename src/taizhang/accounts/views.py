@@ -11,6 +11,7 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -74,6 +75,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "error": error,
             "timeout": request.GET.get("timeout"),
+            "password_locked": request.GET.get("password_locked"),
             "idle_minutes": int(settings.TAIZHANG_IDLE_TIMEOUT.total_seconds() // 60),
             "next": request.GET.get("next", ""),
         },
@@ -156,12 +158,21 @@ def account_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def sign_out_after_password_attempts(request: HttpRequest) -> None:
+    """End the session that has just used up the wrong current passwords allowed (docs/adr/0012-must-change-password.md):
+    whoever holds it may not be the user."""
+    user = cast(User, request.user)
+    audit_record(action=Action.LOGOUT, actor=user, target=user, detail={"reason": "password_attempts"})
+    logout(request)  # flushes the session row on the server
+
+
 @never_cache
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @permission()
 def password_change_view(request: HttpRequest) -> HttpResponse:
     """修改密码: any signed-in user (with or without a post). The only page, besides logout and the sign-in steps, that
-    a user whose password someone else set can open (docs/adr/0012-must-change-password.md)."""
+    a user whose password someone else set can open (docs/adr/0012-must-change-password.md). The current password is
+    checked by `services.user_password_check` (audited; 5 wrong ones in 30 minutes per user, shared with the API)."""
     user = cast(User, request.user)
     forced = user.must_change_password
     form = PasswordChangeForm(user, request.POST or None)
@@ -171,19 +182,21 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, user)  # keep this session; the user's other sessions end
             messages.success(request, "密码已修改")
             return redirect(_next_url(request))
-        if form.has_error("old_password", "password_incorrect"):
-            audit_record(
-                action=Action.UPDATE,
-                actor=user,
-                target=user,
-                outcome=Outcome.FAILED,
-                detail={"password": "old_password_incorrect"},
-            )
+        if form.password_check is not None and form.password_check.outcome == services.PasswordCheck.LIMIT_REACHED:
+            sign_out_after_password_attempts(request)
+            return redirect(reverse(settings.LOGIN_URL) + "?password_locked=1")
     return render(
         request,
         "accounts/password_change.html",
-        {"form": form, "forced": forced, "forced_message": CHANGE_REQUIRED_MESSAGE, "next": request.GET.get("next", "")},
-        status=400 if form.errors else 200,
+        {
+            "form": form,
+            "forced": forced,
+            "forced_message": CHANGE_REQUIRED_MESSAGE,
+            "next": request.GET.get("next", ""),
+            "limit": selectors.PASSWORD_FAILURE_LIMIT,
+            "window_minutes": int(selectors.PASSWORD_FAILURE_WINDOW.total_seconds() // 60),
+        },
+        status=429 if form.locked else 400 if form.errors else 200,
     )
 
 

@@ -23,10 +23,12 @@ class PasswordChangeRequired(exceptions.PermissionDenied):
         self.extra = {"change_url": reverse("accounts:password")}
 
 
-def refuse_if_password_change_required(user: Any) -> None:
-    from taizhang.accounts.middleware import password_change_required
+def refuse_if_password_change_required(user: Any, request: Request) -> None:
+    """Refuse a user who must change their password, except on the endpoints the session middleware lets through too
+    (`accounts.middleware.CHANGE_REQUIRED_ALLOWED`: the password endpoint)."""
+    from taizhang.accounts.middleware import allowed_while_change_required, password_change_required
 
-    if password_change_required(user):
+    if password_change_required(user) and not allowed_while_change_required(request._request):
         raise PasswordChangeRequired
 
 
@@ -42,7 +44,7 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
         if scope_of(user).needs_otp and not getattr(request._request.user, "is_verified", lambda: False)():
             raise exceptions.AuthenticationFailed("管理员须先完成动态口令验证")
-        refuse_if_password_change_required(user)
+        refuse_if_password_change_required(user, request)
         return result
 
 
@@ -66,7 +68,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
         if scope_of(token.user).needs_otp:
             raise exceptions.AuthenticationFailed("管理员账户不能使用 API 令牌")
-        refuse_if_password_change_required(token.user)
+        refuse_if_password_change_required(token.user, request)
         if token.last_used_at is None or (timezone.now() - token.last_used_at).total_seconds() > 60:
             type(token).objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user, token

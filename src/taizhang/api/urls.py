@@ -17,6 +17,8 @@ class SchemaView(SpectacularAPIView):
 urlpatterns = [
     path("schema", SchemaView.as_view(), name="schema"),
     path("me", accounts_api.MeApi.as_view(), name="me"),
+    # open to a user who must change their password (accounts.middleware.CHANGE_REQUIRED_ALLOWED names it)
+    path("accounts/password/", accounts_api.PasswordChangeApi.as_view(), name="password"),
     path("regions/", regions_api.RegionListApi.as_view(), name="regions"),
     path("regions/<int:pk>", regions_api.RegionDetailApi.as_view(), name="region"),
     path("", include("taizhang.establishments.api_urls")),

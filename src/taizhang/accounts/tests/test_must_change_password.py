@@ -197,3 +197,84 @@ def test_an_administrator_passes_totp_before_changing(client, make_user):
     response = client.get(CHANGE)
     assert response.status_code == 302 and response["Location"] == reverse("accounts:otp")
     assert client.get("/accounts/users/")["Location"].startswith(CHANGE)
+
+
+# --- the API endpoint ----------------------------------------------------------------------------------
+
+API = "/api/v1/accounts/password/"
+
+
+def api_change(client, old, new, **headers):
+    return client.post(API, {"old_password": old, "new_password": new}, content_type="application/json", **headers)
+
+
+def test_a_forced_user_changes_the_password_through_the_api_with_a_token(contact):
+    user, initial = contact
+    _, key = services.api_token_create(user=user, name="手机")
+    token = f"Token {key}"
+    browser = Client()
+    browser.post(reverse("accounts:login"), {"username": user.username, "password": initial})
+    assert Client().get("/api/v1/me", HTTP_AUTHORIZATION=token).status_code == 403  # refused everywhere else …
+    assert browser.get("/api/v1/me").json()["error"]["code"] == "password_change_required"
+
+    done = api_change(Client(), initial, NEW_PASSWORD, HTTP_AUTHORIZATION=token)  # … but not here
+    assert done.status_code == 204
+    user.refresh_from_db()
+    assert not user.must_change_password and user.check_password(NEW_PASSWORD)
+    event = AuditEvent.objects.get(action="update", object_type="accounts.user", object_id=str(user.pk), actor=user, outcome="ok")
+    assert event.detail["changes"] == {"password": ["***", "***"], "must_change_password": [True, False]}
+    # the token stays valid (and is no longer refused); the user's browser session has ended, as after the page
+    assert Client().get("/api/v1/me", HTTP_AUTHORIZATION=token).status_code == 200
+    assert browser.get("/")["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_forced_user_changes_the_password_through_the_api_in_the_browser_session(signed_in, contact):
+    user, initial = contact
+    other = Client()
+    other.post(reverse("accounts:login"), {"username": user.username, "password": initial})
+    assert signed_in.get("/api/v1/me").status_code == 403
+    done = api_change(signed_in, initial, NEW_PASSWORD)
+    assert done.status_code == 204
+    # this session is kept and everything opens; the user's other session has ended
+    assert signed_in.get("/api/v1/me").status_code == 200
+    assert signed_in.get("/").status_code == 200
+    assert other.get("/")["Location"].startswith(reverse("accounts:login"))
+
+
+def test_the_api_refuses_what_the_page_refuses(signed_in, contact):
+    user, initial = contact
+    wrong = api_change(signed_in, "Wrong-Password-1!", NEW_PASSWORD)
+    assert wrong.status_code == 400
+    error = wrong.json()["error"]
+    assert error["code"] == "password_incorrect"
+    assert error["message"].startswith("当前密码不正确") and "再输错4次" in error["message"]
+    assert error["detail"]["old_password"] == [error["message"]]
+    failed = AuditEvent.objects.get(action="update", object_type="accounts.user", object_id=str(user.pk), outcome="failed")
+    assert failed.actor == user and failed.detail == {"password": "old_password_incorrect"}  # as on the page
+
+    same = api_change(signed_in, initial, initial)
+    assert same.status_code == 400
+    assert same.json()["error"]["code"] == "invalid"
+    assert same.json()["error"]["detail"] == {"new_password": ["新密码不能与原密码相同"]}
+    weak = api_change(signed_in, initial, "abc")
+    assert weak.status_code == 400
+    messages = weak.json()["error"]["detail"]["new_password"]
+    assert "密码须包含小写字母、大写字母、数字、符号中的至少3类。" in messages
+    assert "密码太短，至少需要12个字符。" in messages  # Django's own message is English in its zh_Hans catalogue
+    assert "密码太短，至少需要12个字符。" in change(signed_in, initial, "abc").text  # the page says the same
+    missing = signed_in.post(API, {}, content_type="application/json")
+    assert missing.status_code == 400 and set(missing.json()["error"]["detail"]) == {"old_password", "new_password"}
+    user.refresh_from_db()
+    assert user.must_change_password and user.check_password(initial)
+
+
+def test_the_api_needs_a_signed_in_user(client, db):
+    response = api_change(client, "x", NEW_PASSWORD)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_the_endpoint_is_in_the_schema(client, db):
+    paths = client.get("/api/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    operation = paths[API]["post"]
+    assert set(operation["responses"]) == {"204", "400", "401", "429"}
