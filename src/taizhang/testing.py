@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -90,3 +91,18 @@ def _shipped_data_in_transactional_tests(request: pytest.FixtureRequest) -> None
     if transactional or "live_server" in request.fixturenames:
         request.getfixturevalue("transactional_db")
         restore_shipped_data()
+
+
+_TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?')
+
+
+def statements(captured: list[dict[str, Any]]) -> list[str]:
+    """Captured SQL (CaptureQueriesContext.captured_queries) as "VERB table" lines, for pinning what a request
+    runs: "SELECT accounts_post", "INSERT problems_problemevent", "SAVEPOINT" …"""
+    out = []
+    for q in captured:
+        sql = q["sql"].lstrip()
+        verb = sql.split(None, 1)[0].upper()
+        table = _TABLE.search(sql)
+        out.append(f"{verb} {table.group(1)}" if table and verb in {"SELECT", "INSERT", "UPDATE", "DELETE"} else verb)
+    return out

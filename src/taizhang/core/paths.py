@@ -34,3 +34,9 @@ def subtree_q(paths: Iterable[str], field: str = "path") -> Q:
     for p in minimal_paths(paths):
         q |= Q(**{f"{field}__gte": p, f"{field}__lt": subtree_upper(p)})
     return q
+
+
+def in_subtrees(path: str, roots: Iterable[str]) -> bool:
+    """Whether `path` lies in any of the subtrees: the test `subtree_q(roots)` makes in SQL, for a row already in
+    memory (str comparison is code-point order, the bytewise order of the paths' UTF-8 in the index)."""
+    return any(root <= path < subtree_upper(root) for root in roots)

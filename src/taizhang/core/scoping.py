@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from taizhang.core.roles import ADMIN_ROLES
 
-from .paths import subtree_q
+from .paths import in_subtrees, subtree_q
 
 ATTR = "_taizhang_scope"
 
@@ -47,6 +47,10 @@ class Scope:
     def region_q(self, field_path: str) -> Q:
         """Rows whose region-path field lies in one of the user's subtrees."""
         return subtree_q(self.region_paths, field_path)
+
+    def covers(self, path: str) -> bool:
+        """Whether a region path lies in one of the user's subtrees: `region_q` for a row already in memory."""
+        return in_subtrees(path, self.region_paths)
 
 
 EMPTY = Scope(user_id=None)

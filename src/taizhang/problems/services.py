@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +34,7 @@ from . import attachments
 from .models import (
     OPEN_STATES,
     TRANSITIONS,
+    Attachment,
     EventKind,
     Follow,
     PartyRole,
@@ -75,13 +76,36 @@ def next_code(at: datetime) -> str:
     SQLite serialises writers (IMMEDIATE transactions). Must run inside the report's transaction.
     """
     day = timezone.localtime(at).date()
-    if not ProblemCounter.objects.filter(day=day).update(last=F("last") + 1):
+    number = _increment_counter(day)
+    if number is None:
         try:
             with transaction.atomic():
                 ProblemCounter.objects.create(day=day, last=1)
+            number = 1
         except IntegrityError:
-            ProblemCounter.objects.filter(day=day).update(last=F("last") + 1)
-    return format_code(day, ProblemCounter.objects.get(day=day).last)
+            number = _increment_counter(day)
+    if number is None:  # cannot happen: the row was there for the insert to fail
+        raise ProblemCounter.DoesNotExist(f"no code counter for {day}")
+    return format_code(day, number)
+
+
+def _increment_counter(day: date) -> int | None:
+    """Add one to the day's counter and return the new number; None when the day has no row yet. One
+    `UPDATE … RETURNING` where the database has it (PostgreSQL; SQLite from 3.35, which added RETURNING to INSERT
+    and UPDATE together), else the UPDATE and a SELECT of the row it locked."""
+    if not connection.features.can_return_columns_from_insert:
+        if not ProblemCounter.objects.filter(day=day).update(last=F("last") + 1):
+            return None
+        return ProblemCounter.objects.get(day=day).last
+    q = connection.ops.quote_name
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {q(ProblemCounter._meta.db_table)} SET {q('last')} = {q('last')} + 1 "  # noqa: S608 - names from the model
+            f"WHERE {q('day')} = %s RETURNING {q('last')}",
+            [connection.ops.adapt_datefield_value(day)],
+        )
+        row = cur.fetchone()
+    return int(row[0]) if row else None
 
 
 def problem_url(problem: Problem) -> str:
@@ -107,6 +131,33 @@ def _acting_unit(actor: Any, problem: Problem | None = None, prefer: Iterable[in
     return units[0] if units else None
 
 
+def _new_event(
+    problem: Problem,
+    kind: str,
+    *,
+    actor: Any,
+    unit: OrgUnit | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> ProblemEvent:
+    """A step of the problem's track, not saved yet: `_event` writes one, `problem_report` its two at once."""
+    return ProblemEvent(
+        problem=problem,
+        at=at or timezone.now(),
+        kind=kind,
+        actor=_user_or_none(actor),
+        actor_name=_name(actor)[:60],
+        unit=unit,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data or {},
+    )
+
+
 def _event(
     problem: Problem,
     kind: str,
@@ -119,20 +170,22 @@ def _event(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> ProblemEvent:
-    event = ProblemEvent.objects.create(
-        problem=problem,
-        at=at or timezone.now(),
-        kind=kind,
-        actor=_user_or_none(actor),
-        actor_name=_name(actor)[:60],
-        unit=unit,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
-        data=data or {},
+    event = _new_event(
+        problem, kind, actor=actor, unit=unit, from_state=from_state, to_state=to_state, note=note, data=data, at=at
     )
+    event.save()
     rollups.problem_event(problem=problem, kind=kind, at=event.at)
     return event
+
+
+def _insert_events(events: list[ProblemEvent]) -> list[ProblemEvent]:
+    """Insert the events in one statement, in track order (the caller counts them in the rollups). Where a
+    multi-row INSERT cannot return the new ids (SQLite before 3.35) one by one, for the ids."""
+    if connection.features.can_return_rows_from_bulk_insert:
+        return ProblemEvent.objects.bulk_create(events)
+    for event in events:
+        event.save()
+    return events
 
 
 def _party(problem: Problem, unit: OrgUnit | None, role: str, at: datetime | None = None) -> None:
@@ -251,7 +304,8 @@ def _check_reporter(reporter: Any, establishment: Establishment | None, region: 
         if not Establishment.objects.visible_to(reporter).filter(pk=establishment.pk).exists():
             raise NotVisible("单位")
     elif region is not None:
-        if not Region.objects.visible_to(reporter).filter(pk=region.pk).exists():
+        # The region row is in hand: the test Region.objects.visible_to(reporter) makes in SQL, without the query.
+        if not scope.covers(region.path):
             raise NotVisible("区划")
     else:
         raise ApplicationError("请选择问题所在的单位或区划", code="required")
@@ -259,12 +313,22 @@ def _check_reporter(reporter: Any, establishment: Establishment | None, region: 
 
 def _apply_route(problem: Problem, r: Route, *, actor: Any, at: datetime, note: str = "", kind: str | None = None) -> None:
     """Set the unit and person of `r` on a locked problem and write the event (the caller saves)."""
+    event = _route_event(problem, r, actor=actor, at=at, note=note, kind=kind)
+    _party(problem, r.unit, PartyRole.ASSIGNED, at)
+    event.save()
+    rollups.problem_event(problem=problem, kind=event.kind, at=event.at)
+
+
+def _route_event(
+    problem: Problem, r: Route, *, actor: Any, at: datetime, note: str = "", kind: str | None = None
+) -> ProblemEvent:
+    """Set the unit, person and state of `r` on the problem; return its event, not saved yet (the caller saves
+    both and records the unit as the assigned party)."""
     before = problem.state
     problem.unit = r.unit
     problem.assignee = r.assignee
     problem.state = State.REPORTED if r.is_triage else State.ASSIGNED
     problem.state_changed_at = at
-    _party(problem, r.unit, PartyRole.ASSIGNED, at)
     data = {
         "axis": r.axis,
         "via": r.label,
@@ -274,7 +338,7 @@ def _apply_route(problem: Problem, r: Route, *, actor: Any, at: datetime, note: 
         "assignee_name": str(r.assignee or ""),
     }
     event_kind = kind or (EventKind.TRIAGE if r.is_triage else EventKind.ROUTED)
-    _event(
+    return _new_event(
         problem,
         event_kind,
         actor=actor,
@@ -293,7 +357,6 @@ def _notify_assigned(problem: Problem, prefix: str = "新问题待办") -> None:
     _notify_handler(problem, title, body, kind="problem_assigned")
 
 
-@transaction.atomic
 def problem_report(
     *,
     reporter: Any,
@@ -320,6 +383,11 @@ def problem_report(
     `establishment` the place is the establishment's; with only a `region` it is that region; with neither,
     the problem goes to the triage queue placed at the district. Repeating a call with the same
     `idempotency_key` returns the problem created by the first call.
+
+    Everything is checked before the transaction starts, so a refusal leaves a caller's transaction usable. The
+    writes are one atomic block without a savepoint of its own: a caller that opened a transaction (Open311,
+    visits) has no use for one, as any failure there fails the caller too. `written_track(problem)` gives the
+    events this call wrote.
     """
     reporter = _user_or_none(reporter)
     key = (idempotency_key or "").strip()[:80] or None
@@ -340,11 +408,11 @@ def problem_report(
     checked = attachments.validate(list(photos))
 
     at = at or timezone.now()
-    triage = triage_unit()
     if establishment is not None:
         region = establishment.region
     place = region
     if place is None:
+        triage = triage_unit()
         if triage is None:
             raise ApplicationError("系统未配置指挥部（分派中心），无法受理无法定位的问题", code="no_triage")
         place = triage.region
@@ -369,7 +437,6 @@ def problem_report(
         state_changed_at=at,
         due_at=_deadline(at, category.sla_days),
     )
-    problem.code = next_code(at)
     # Scalar fields only: the foreign keys were passed as objects, and uniqueness is the database's job.
     problem.clean_fields(
         exclude=[
@@ -388,32 +455,36 @@ def problem_report(
             "merged_into",
         ]
     )
-    try:
-        with transaction.atomic():
-            problem.save()
-    except IntegrityError:
-        if key and (existing := Problem.objects.filter(idempotency_key=key).first()) is not None:
-            if existing.reporter_id != (reporter.pk if reporter else None):
-                raise ConflictError("该提交标识已被使用", code="idempotency_conflict") from None
-            return existing
-        raise
+    with transaction.atomic(savepoint=False):
+        return _report(problem, reporter=reporter, establishment=establishment, region=region, files=checked)
+
+
+def _report(
+    problem: Problem,
+    *,
+    reporter: Any,
+    establishment: Establishment | None,
+    region: Region | None,
+    files: list[tuple[Any, str, str]],
+) -> Problem:
+    """problem_report's writes: the row goes in already routed (no UPDATE after it), then its parties, its two
+    events and their rollup counts each in one statement, the notification and the audit row."""
+    at, key = problem.created_at, problem.idempotency_key
+    # Routing reads who is in charge and how loaded they are; the new problem counts for nobody yet either way.
+    r = route(category=problem.category, establishment=establishment, region=region, on=timezone.localtime(at).date())
     reporter_unit = _acting_unit(reporter) if reporter else None
-    _party(problem, reporter_unit, PartyRole.REPORTING, at)
-    event = _event(
+    reported = _new_event(
         problem,
         EventKind.REPORTED,
         actor=reporter,
         unit=reporter_unit,
         to_state=State.REPORTED,
-        note=description,
-        data={"source": source, "severity": severity},
+        note=problem.description,
+        data={"source": problem.source, "severity": problem.severity},
         at=at,
     )
-    attachments.store(problem=problem, event=event, files=checked, actor=reporter)
-
-    r = route(category=category, establishment=establishment, region=region, on=timezone.localtime(at).date())
     if r.unit is None:  # no command unit configured at all: stays reported, visible to its reporter
-        _event(
+        routed = _new_event(
             problem,
             EventKind.TRIAGE,
             actor=None,
@@ -423,12 +494,50 @@ def problem_report(
             at=at,
         )
     else:
-        _apply_route(problem, r, actor=None, at=at)
-        problem.save(update_fields=["unit", "assignee", "state", "state_changed_at", "updated_at"])
+        routed = _route_event(problem, r, actor=None, at=at)
+    problem.code = next_code(at)
+    try:
+        # Only a repeated idempotency key can lose the insert and go on (to the winner's problem): the savepoint
+        # is for that case; without a key an IntegrityError fails the report.
+        with transaction.atomic(savepoint=key is not None):
+            problem.save()
+    except IntegrityError:
+        if key and (existing := Problem.objects.filter(idempotency_key=key).first()) is not None:
+            if existing.reporter_id != (reporter.pk if reporter else None):
+                raise ConflictError("该提交标识已被使用", code="idempotency_conflict") from None
+            return existing
+        raise
+    parties = [(reporter_unit, PartyRole.REPORTING), (r.unit, PartyRole.ASSIGNED)]
+    ProblemParty.objects.bulk_create(
+        [ProblemParty(problem=problem, unit=unit, role=role, since=at) for unit, role in parties if unit is not None],
+        ignore_conflicts=True,
+    )
+    track = _insert_events([reported, routed])
+    stored = attachments.store(problem=problem, event=reported, files=files, actor=reporter)
+    setattr(problem, _WRITTEN_TRACK, [(reported, stored), (routed, [])])
+    rollups.problem_saved(problem, new=True, events=track)
+    if r.unit is not None:
         _notify_assigned(problem)
-    rollups.problem_saved(problem, new=True)
-    _audit(reporter, problem, Action.CREATE, source=source, category=category.code, route=r.describe() if r.unit else "")
+    _audit(
+        reporter,
+        problem,
+        Action.CREATE,
+        source=problem.source,
+        category=problem.category.code,
+        route=r.describe() if r.unit else "",
+    )
     return problem
+
+
+_WRITTEN_TRACK = "_written_track"
+
+
+def written_track(problem: Problem) -> list[tuple[ProblemEvent, list[Attachment]]] | None:
+    """The events problem_report wrote for this very object, in track order, each with its attachments: the rows
+    selectors.problem_track would read back. None for any other object (e.g. the problem a repeated idempotency
+    key returns), which must be read."""
+    track: list[tuple[ProblemEvent, list[Attachment]]] | None = getattr(problem, _WRITTEN_TRACK, None)
+    return track
 
 
 @transaction.atomic

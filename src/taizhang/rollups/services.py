@@ -191,20 +191,25 @@ def problem_locked(problem: Any) -> Any:
     return problem
 
 
-def problem_saved(problem: Any, *, new: bool = False) -> None:
+def problem_saved(problem: Any, *, new: bool = False, events: Iterable[Any] = ()) -> None:
     """After a problem locked with problem_locked() (or `new`) is saved: add the difference. May be called after
-    each save of one service."""
+    each save of one service. `events`: ProblemEvents appended along with the save and not passed to
+    problem_event(), counted in the same statements (a new report: one upsert per table instead of three)."""
     before = getattr(problem, _SNAPSHOT, None)
     if before is None and not new:
         raise RuntimeError("problem_saved() without problem_locked(): the rollups cannot know what the problem counted before")
     after = F.problem(problem)
-    apply(before=before or (), after=after)
+    apply(before=before or (), after=[*after, *(f for e in events for f in _event_facts(problem, e.kind, e.at))])
     setattr(problem, _SNAPSHOT, after)
 
 
+def _event_facts(problem: Any, kind: str, at: Any) -> Facts:
+    return F.problem_event(path=F.get(problem, "region_path"), category_id=F.get(problem, "category_id"), kind=kind, at=at)
+
+
 def problem_event(*, problem: Any, kind: str, at: Any) -> None:
-    """After each ProblemEvent is appended."""
-    apply(after=F.problem_event(path=F.get(problem, "region_path"), category_id=F.get(problem, "category_id"), kind=kind, at=at))
+    """After each ProblemEvent is appended (unless it is passed to problem_saved(events=…))."""
+    apply(after=_event_facts(problem, kind, at))
 
 
 def filing_changed(*, before: Facts | None, after: Any) -> None:

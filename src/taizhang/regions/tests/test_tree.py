@@ -57,6 +57,31 @@ def test_subtree_is_one_indexed_query(regions, django_assert_num_queries):
         assert "SEARCH regions_region USING" in plan and "(path>? AND path<?)" in plan, plan
 
 
+@pytest.mark.parametrize(
+    ("role", "places"),
+    [
+        ("community", ["官园社区"]),
+        ("subdistrict", ["光华路街道", "乔家巷第1网格"]),
+        ("leader", ["文峰区"]),
+        ("sysadmin", []),  # the whole tree
+        ("enterprise", ["官园社区"]),  # no region scope
+    ],
+)
+def test_scope_covers_is_visible_to_in_memory(regions, make_user, role, places):
+    """Scope.covers(path), used on a region row already loaded, answers what Region.objects.visible_to asks SQL."""
+    from taizhang.accounts.models import Post
+    from taizhang.core.scoping import forget_scope, scope_of
+
+    user = make_user(role=role, region=places[0] if places else "文峰区")
+    for name in places[1:]:
+        Post.objects.create(user=user, unit=Post.objects.filter(user=user).first().unit, region=regions[name], role=role)
+    forget_scope(user)
+    scope = scope_of(user)
+    visible = set(Region.objects.visible_to(user).values_list("pk", flat=True))
+    assert {r.pk for r in Region.objects.all() if scope.covers(r.path)} == visible
+    assert bool(visible) == (role != "enterprise")
+
+
 def test_local_levels_follow_the_hierarchy(regions):
     grid = regions["官园第1网格"]
     compound = region_create_local(parent=grid, level=Level.COMPOUND, name="官园1号院")

@@ -9,6 +9,8 @@ from xml.etree import ElementTree
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from taizhang.accounts.models import OrgUnit
@@ -17,6 +19,7 @@ from taizhang.problems.models import EventKind, Problem, ProblemEvent, Source, S
 from taizhang.problems.open311.inputs import RequestInput
 from taizhang.problems.open311.models import Open311Client, Open311Submission
 from taizhang.problems.open311.services import client_revoke, request_create
+from taizhang.testing import statements
 
 from .conftest import BASE, post
 
@@ -140,6 +143,43 @@ def test_post_creates_a_routed_public_problem(o311, http):
         "https://example.cn/p.jpg",
     )
     assert p.events.filter(kind=EventKind.REPORTED).count() == 1
+
+
+def test_statements_of_one_open311_report(o311, http, settings, django_capture_on_commit_callbacks):
+    """What POST requests.json runs for an address to place (the same problem_report as the API), the same on
+    SQLite and PostgreSQL. request_create's transaction is a SAVEPOINT … RELEASE inside the test's; outside it,
+    BEGIN IMMEDIATE on SQLite (PostgreSQL's BEGIN and both COMMITs are not captured)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # as deployed
+    data = {"address_string": "文峰区光华路街道官园社区", "description": "小区门口垃圾堆放"}
+    assert post(http, o311, **data).status_code == 200  # the first creates the day's code counter
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+        r = post(http, o311, **data)
+    assert r.status_code == 200, r.content
+    assert statements(ctx.captured_queries) == [
+        "SELECT problems_open311client",  # the api_key
+        "SELECT problems_problemcategory",  # the service_code
+        "SAVEPOINT",  # request_create's transaction (see above)
+        "SELECT problems_serviceattribute",  # the category's questions
+        "SELECT regions_region",  # placing the address: region names,
+        "SELECT regions_regionalias",  # their aliases,
+        "SELECT regions_region",  # the regions below the match,
+        "SELECT regions_roadsection",  # road sections
+        "SELECT core_workdayoverride",  # the working-day calendar, for the SLA deadline
+        "SELECT accounts_orgunit",  # routing: the community committee or sub-district office of the region
+        "SELECT accounts_post",  # routing: the unit's acting members
+        "SELECT problems_problem",  # routing: their open problems, for the least loaded
+        "UPDATE problems_problemcounter",  # the day's code number (UPDATE … RETURNING)
+        "INSERT problems_problem",  # the problem, already routed (no savepoint inside request_create's transaction)
+        "INSERT problems_problemparty",  # the assigned unit
+        "INSERT problems_problemevent",  # the reported and routed events
+        "INSERT rollups_tally",  # the counts of the problem and its two events
+        "INSERT rollups_dailyflow",  # the daily flow of reports
+        "INSERT notifications_notification",  # the handler's notification
+        "INSERT audit_auditevent",  # the audit row
+        "INSERT problems_open311submission",  # the client, token and answers
+        "RELEASE",  # (commit)
+        "INSERT django_tasks_database_dbtaskresult",  # the delivery task, on commit
+    ]
 
 
 def test_post_xml_response(o311, http):
