@@ -190,10 +190,18 @@ def snapshot(template: ReportTemplate, day: date) -> dict[str, Any]:
 # --- generation ----------------------------------------------------------------------------------------
 
 
-def generate(*, template: ReportTemplate, day: date, actor: Any = None, kind: str = DailyReport.Kind.ON_DEMAND) -> DailyReport:
-    """Make the report of `day` now and keep it (a scheduled report is made once per day)."""
+def generate(
+    *,
+    template: ReportTemplate,
+    day: date,
+    actor: Any = None,
+    kind: str = DailyReport.Kind.ON_DEMAND,
+    at: datetime | None = None,
+) -> DailyReport:
+    """Make the report of `day` now and keep it (a scheduled report is made once per day). `at`: the time it is
+    stamped with instead of now (the demo, whose scenario has its own clock)."""
     data = snapshot(template, day)
-    now = timezone.now()
+    now = at or timezone.now()
     data["generated_at"] = timezone.localtime(now).strftime("%Y-%m-%d %H:%M")
     report = DailyReport(
         template=template,

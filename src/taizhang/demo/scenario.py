@@ -1,7 +1,14 @@
-"""The Wenfeng 2020 scenario: the region tree, the units of the article and a user for every role.
+"""The Wenfeng scenario of the article (March 2020): the region tree, the units of the article and a user for every role.
 
 Later capabilities add their part through `STEPS`; each step takes the Context and returns nothing.
 All figures that come from the article are named where they are used.
+
+The scenario happens relative to its `today` (the `demo` command's `--today`, by default the real date): the
+article's 59 days from 2020-01-20 to 2020-03-19 become the 59 days up to today (`Context.start`, and
+`taizhang.duties.demo.story_day` for the days in between), and `Context.now` — 18:00 of today, or the present
+moment when that is earlier — is the scenario's clock: nothing is dated later. Built for the real date, the demo
+looks like a live system (open problems and waiting filings within or past their deadlines as in the story,
+"today" figures on the dashboards); `--today 2020-03-19` rebuilds the article's own days.
 """
 
 from __future__ import annotations
@@ -11,18 +18,19 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from taizhang.accounts.models import OrgUnit, Post, User
 from taizhang.core.roles import Role
 from taizhang.dashboards.demo import build_dashboards
-from taizhang.duties.demo import build_duties
+from taizhang.duties.demo import ARTICLE_START, build_duties, scenario_clock, story_day
 from taizhang.establishments.demo import build_establishments
 from taizhang.filings.demo import build_filings
 from taizhang.inspections.demo import build_inspections
@@ -32,7 +40,6 @@ from taizhang.regions.models import Level, Region
 from taizhang.regions.services import load_nbs_divisions, region_create_local, road_section_create
 
 DEMO_PASSWORD = "Wenfeng-2020!"  # noqa: S105 - demo only, printed on purpose
-DEMO_START = date(2020, 1, 20)
 
 # 16 functional departments (the article: "分配给16个职能部门和各个镇办"); the list is plausible, not sourced.
 DEPARTMENTS = [
@@ -77,6 +84,15 @@ class Context:
     units: dict[str, OrgUnit] = field(default_factory=dict)
     logins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    now: datetime = field(init=False)  # the scenario's clock, fixed when the build starts
+
+    def __post_init__(self) -> None:
+        self.now = scenario_clock(self.today)
+
+    @property
+    def start(self) -> date:
+        """The scenario's first day: posts and duties are valid from it (the article's 2020-01-20)."""
+        return story_day(self.today, ARTICLE_START)
 
     def region(self, name: str) -> Region:
         from taizhang.regions.selectors import find_region_by_name
@@ -98,7 +114,7 @@ def _user(ctx: Context, username: str, display_name: str, posts: list[tuple[OrgU
     user.set_password(DEMO_PASSWORD)
     user.save()
     Post.objects.bulk_create(
-        Post(user=user, unit=u, region=r, role=role, title=title, valid_from=DEMO_START) for u, r, role, title in posts
+        Post(user=user, unit=u, region=r, role=role, title=title, valid_from=ctx.start) for u, r, role, title in posts
     )
     entry: dict[str, Any] = {"username": username, "password": DEMO_PASSWORD, "scope": scope, "name": display_name}
     if posts and posts[0][2] in {Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR}:
@@ -181,12 +197,12 @@ def build_units_and_users(ctx: Context) -> None:
 STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("区划、网格、楼院、路段", build_regions),
     ("单位与用户", build_units_and_users),
-    ("行业分类、归口部门、包镇办与包路段", lambda ctx: build_duties(ctx, password=DEMO_PASSWORD, start=DEMO_START)),
+    ("行业分类、归口部门、包镇办与包路段", lambda ctx: build_duties(ctx, password=DEMO_PASSWORD, start=ctx.start)),
     # TAIZHANG_DEMO_SCALE (default 1.0) shrinks the establishments for tests; the article's counts need 1.0.
     (
         "市场主体与社区包联人员",
         lambda ctx: build_establishments(
-            ctx, password=DEMO_PASSWORD, start=DEMO_START, scale=getattr(settings, "TAIZHANG_DEMO_SCALE", 1.0)
+            ctx, password=DEMO_PASSWORD, start=ctx.start, scale=getattr(settings, "TAIZHANG_DEMO_SCALE", 1.0)
         ),
     ),
     ("复工/复学备案：各状态的备案、逐项审核意见与逾期标记", lambda ctx: build_filings(ctx, password=DEMO_PASSWORD)),
@@ -205,6 +221,9 @@ def register_step(name: str, step: Callable[[Context], None]) -> None:
 
 
 def build(*, today: date, progress: Callable[[str], None] = lambda _m: None) -> Context:
+    """Build the scenario as of `today` (the real date or an earlier one; see the module's docstring)."""
+    if today > timezone.localdate():
+        raise ValueError(f"演示场景的“今天”（{today}）不能晚于实际日期（{timezone.localdate()}）")
     with transaction.atomic():
         load_nbs_divisions()
         ctx = Context(

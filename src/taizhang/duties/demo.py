@@ -8,6 +8,11 @@
 - each road section → a staff member of its sub-district office (镇办人员包路段).
 The third tier (社区人员包企业) is written with the establishments (`taizhang.establishments.demo`).
 
+This module also holds what every demo step shares: the structural `DemoContext`, the scenario's clock and the
+article's timeline. The scenario happens relative to its "today" (`taizhang demo --today`, by default the real
+date): the article's days (2020-01-20 … 2020-03-19, "截至3月19日") become the same offsets back from today
+(`story_day`), and nothing is dated later than the scenario's clock (`DemoContext.now`, `before_now`).
+
 Staff users are created with `bulk_create` and one password hash computed once: every demo user logs in
 with the demo password (convenient for trying any person shown on a responsibility chain).
 """
@@ -15,11 +20,16 @@ with the demo password (convenient for trying any person shown on a responsibili
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
-from datetime import date
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.db.models import Model
+from django.utils import timezone
 
 from taizhang.accounts.models import OrgUnit, Post, User
 from taizhang.audit.services import Action, audit_bulk
@@ -47,13 +57,66 @@ GIVEN_ONE = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚辉鹏�
 GIVEN_TWO = "建国华明丽芳军伟秀英桂兰玉红志文斌辉鹏飞慧晓燕雪梅海宇浩瑞佳欣怡子涵博雅俊凯淑琴振宏庆新民永利春生"
 
 
+# --- the scenario's time --------------------------------------------------------------------------
+# The article's timeline: the demo's posts and duties start on 2020-01-20; its "today" is 2020-03-19. A scenario
+# built for another today keeps every day's offset from today (59 days from start to today), so its data has the
+# same shape: which problems are open, which filings wait past their deadline, what happened today and this week.
+ARTICLE_START = date(2020, 1, 20)
+ARTICLE_TODAY = date(2020, 3, 19)  # "截至3月19日"
+DAY_END = time(18, 0)  # the scenario's clock on its today: the day's work done, the daily report filed (17:00)
+
+
+def story_day(today: date, article_day: date) -> date:
+    """The day that stands where `article_day` stood in the article's timeline, for a scenario whose today is
+    `today` (the same number of days before it): `story_day(today, date(2020, 3, 5))` is 14 days before today."""
+    return today - (ARTICLE_TODAY - article_day)
+
+
+def scenario_clock(today: date) -> datetime:
+    """The scenario's "now": 18:00 of its today; for the real today the present moment if that is earlier, so
+    that nothing in a scenario built today is dated later than the moment it was built."""
+    end = datetime.combine(today, DAY_END, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    return min(end, timezone.now()) if today == timezone.localdate() else end
+
+
+def before_now(moment: datetime, now: datetime) -> datetime:
+    """`moment`, or — when the scenario's clock has not reached it (a scenario built in the morning of the real
+    today) — the same share of the day up to `now`: what the story put on today still happens today, in order."""
+    if moment < now:
+        return moment
+    midnight = datetime.combine(timezone.localtime(now).date(), time(0), tzinfo=ZoneInfo(settings.TIME_ZONE))
+    share = min(max((moment - midnight) / timedelta(days=1), 0.0), 1.0)
+    return min(midnight + (now - midnight) * share, now - timedelta(seconds=1))
+
+
+@contextmanager
+def scenario_timestamps(model: type[Model]) -> Iterator[None]:
+    """Keep the scenario's times given for auto_now/auto_now_add fields while bulk-creating demo rows
+    (Django would stamp the clock's time). The demo is single-threaded; the flags are restored."""
+    fields = [f for f in model._meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[attr-defined]
+    for f in fields:
+        f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for f, now, add in saved:
+            f.auto_now, f.auto_now_add = now, add  # type: ignore[attr-defined]
+
+
 class DemoContext(Protocol):
     """What the demo steps need from `taizhang.demo.scenario.Context` (kept structural: no upward import)."""
 
     today: date
+    now: datetime  # the scenario's clock (`scenario_clock(today)`): nothing is dated later
     units: dict[str, OrgUnit]
     logins: dict[str, list[dict[str, Any]]]
     extra: dict[str, Any]
+
+    @property
+    def start(self) -> date:
+        """The scenario's first day (the article's 2020-01-20, 59 days before today)."""
+        ...
 
     def add_login(self, role: str, entry: dict[str, Any]) -> None: ...
 

@@ -1,17 +1,18 @@
-"""Demo establishments of the Wenfeng 2020 scenario and their 包联 staff (社区人员包企业).
+"""Demo establishments of the Wenfeng scenario and their 包联 staff (社区人员包企业).
 
 `build_establishments(ctx, ..., scale=1.0)` writes, in bulk (services are for one record at a time):
 - the article's 48 schools, 107 private kindergartens (民办) and 850 tutoring centres (辅导学校), which had not
-  reopened by 2020-03-19 (some have filed to reopen: 复学备案);
+  reopened by the scenario's today (the article's 2020-03-19; some have filed to reopen: 复学备案);
 - a pool of service establishments of every kind and category of the district's grouping, of which exactly
-  13,400 had resumed by 2020-03-19 ("截至3月19日,全区复工复产企业13400家"), 51 of those above designated size
+  13,400 had resumed by today ("截至3月19日,全区复工复产企业13400家"), 51 of those above designated size
   ("其中限上企业51家"); the others are not resumed, filing, approved or suspended (KTV, 网吧 and cinemas mostly);
 - rental houses (出租屋, no credit code); large commercial facilities as key targets (重点帮扶), among them the
-  丹尼斯 department store on 文峰大道, open again since 5 March ("百货部于3月5日开工");
+  丹尼斯 department store on 文峰大道, open again since 14 days before today (the article's 5 March:
+  "百货部于3月5日开工");
 - 3–8 community staff per community, each holding the 包联 of some of its establishments;
 - the enterprise portal login of 丹尼斯 (and of a supermarket).
-Status histories are `EstablishmentEvent` rows that follow the transition table. Names, people and mobiles are
-invented. `scale` shrinks every count (tests build 1%); the invariants hold at any scale.
+Status histories are `EstablishmentEvent` rows that follow the transition table, dated on the article's timeline
+shifted to the scenario's today (`taizhang.duties.demo.story_day`). Names, people and mobiles are invented. `scale` shrinks every count (tests build 1%); the invariants hold at any scale.
 """
 
 from __future__ import annotations
@@ -31,7 +32,17 @@ from django.conf import settings
 from taizhang.accounts.models import OrgUnit, Post, User
 from taizhang.audit.services import Action, audit_bulk
 from taizhang.core.roles import Role
-from taizhang.duties.demo import TOWN_CATEGORIES, DemoContext, bulk_staff, fake_person_name, holders_of, password_hash
+from taizhang.duties.demo import (
+    TOWN_CATEGORIES,
+    DemoContext,
+    before_now,
+    bulk_staff,
+    fake_person_name,
+    holders_of,
+    password_hash,
+    scenario_timestamps,
+    story_day,
+)
 from taizhang.duties.services import bulk_assign_subjects
 from taizhang.industries.models import ServiceCategory
 from taizhang.regions.models import Level, Region, RoadSection
@@ -40,8 +51,7 @@ from .models import EnterpriseAccount, Establishment, EstablishmentEvent, Establ
 from .services import name_initials
 from .validators import make_credit_code
 
-# --- the article's figures ------------------------------------------------------------------------
-AS_OF = date(2020, 3, 19)
+# --- the article's figures (dates on the article's timeline: `story_day` places them before the scenario's today) ---
 RESUMED = 13_400  # "截至3月19日,全区复工复产企业13400家"
 ABOVE_SIZE_RESUMED = 51  # "其中限上企业51家"
 SCHOOLS, KINDERGARTENS, TUTORING = 48, 107, 850  # "48所学校、107所民办幼儿园、850所辅导学校"
@@ -49,9 +59,10 @@ SCHOOLS, KINDERGARTENS, TUTORING = 48, 107, 850  # "48所学校、107所民办�
 POOL = 14_100  # service establishments that could resume; the 700 beyond RESUMED had not by 3-19
 RENTAL_HOUSES = 300
 ABOVE_SIZE_NOT_RESUMED = 3  # so that the 限上 filter is not the same as "resumed and 限上"
-RESUMPTION_FROM = date(2020, 2, 20)
+RESUMPTION_FROM = date(2020, 2, 20)  # the first resumptions: 28 days before today
+SUSPENDED_FROM = date(2020, 2, 1)  # suspensions during the epidemic, over the 28 days from then
 DENNIS_NAME = "丹尼斯百货彰德店"
-DENNIS_RESUMED = date(2020, 3, 5)
+DENNIS_RESUMED = date(2020, 3, 5)  # "百货部于3月5日开工": 14 days before today
 STAFF_PER_ESTABLISHMENTS = 20  # community staff: one per 20 establishments, at least 3, at most 8
 STAFF_MIN, STAFF_MAX = 3, 8
 ABOVE_SIZE_MAJORS = ("01", "02", "03", "04")  # 批发、零售、住宿、餐饮: the trades that have a 限额 threshold
@@ -482,12 +493,14 @@ class Builder:
         # Weighted sampling without replacement (key u^(1/w)): entertainment venues mostly stay closed.
         keyed = sorted(pool, key=lambda r: self.rng.random() ** (1 / PLAN[r.category].resume), reverse=True)
         resumed, others = [dennis, *keyed[: t.resumed - 1]], keyed[t.resumed - 1 :]
-        span = (AS_OF - RESUMPTION_FROM).days
+        today = self.ctx.today
+        first = story_day(today, RESUMPTION_FROM)
+        span = (today - first).days
         for r in resumed:
             day = (
-                DENNIS_RESUMED
+                story_day(today, DENNIS_RESUMED)
                 if r is dennis
-                else RESUMPTION_FROM + timedelta(days=round(self.rng.triangular(0, span, span * 0.6)))
+                else first + timedelta(days=round(self.rng.triangular(0, span, span * 0.6)))
             )
             approved = day - timedelta(days=self.rng.randint(1, 2))
             filed = approved - timedelta(days=self.rng.randint(1, 4))
@@ -518,18 +531,19 @@ class Builder:
     def not_resumed(self, r: Row, shares: Sequence[float]) -> None:
         status = self.rng.choices((Status.NOT_RESUMED, Status.FILING, Status.APPROVED, Status.SUSPENDED), shares)[0]
         r.status = status
+        today = self.ctx.today
         if status == Status.FILING:
-            day = AS_OF - timedelta(days=self.rng.randint(0, 12))
+            day = today - timedelta(days=self.rng.randint(0, 12))
             r.events = ((day, time(10, 0), Status.NOT_RESUMED, Status.FILING, "提交复工备案"),)
         elif status == Status.APPROVED:
-            day = AS_OF - timedelta(days=self.rng.randint(0, 6))
+            day = today - timedelta(days=self.rng.randint(0, 6))
             filed = day - timedelta(days=self.rng.randint(1, 4))
             r.events = (
                 (filed, time(10, 0), Status.NOT_RESUMED, Status.FILING, "提交复工备案"),
                 (day, time(16, 0), Status.FILING, Status.APPROVED, "复工备案审核通过，待复工"),
             )
         elif status == Status.SUSPENDED:
-            day = date(2020, 2, 1) + timedelta(days=self.rng.randint(0, 28))
+            day = story_day(today, SUSPENDED_FROM) + timedelta(days=self.rng.randint(0, 28))
             r.events = ((day, time(9, 0), Status.NOT_RESUMED, Status.SUSPENDED, "疫情期间停业"),)
         else:
             day = self.start
@@ -580,27 +594,35 @@ class Builder:
                     resumed_on=r.resumed_on,
                 )
             )
-        created = Establishment.objects.bulk_create(objs, batch_size=1000)
+        # registered (imported from the directory) in the scenario's first days: the record's creation time too;
+        # the status events on the scenario's days, none later than its clock
+        now = self.ctx.now
+        registered = [_at(self.start + timedelta(days=self.rng.randint(0, 10)), time(9, self.rng.randint(0, 59))) for _ in rows]
+        changes = [[(before_now(_at(day, t), now), old, new, note) for day, t, old, new, note in r.events] for r in rows]
+        for obj, at, steps in zip(objs, registered, changes, strict=True):
+            obj.created_at = at
+            obj.updated_at = max([at, *(s[0] for s in steps)])
+        with scenario_timestamps(Establishment):
+            created = Establishment.objects.bulk_create(objs, batch_size=1000)
         audit_bulk(
             action=Action.BULK_CREATE, actor=None, model=Establishment, ids=[e.pk for e in created], detail={"source": "demo"}
         )
         events = []
-        for est, r in zip(created, rows, strict=True):
-            registered = self.start + timedelta(days=self.rng.randint(0, 10))
+        for est, at, steps in zip(created, registered, changes, strict=True):
             events.append(
                 EstablishmentEvent(
                     establishment=est,
-                    at=_at(registered, time(9, self.rng.randint(0, 59))),
+                    at=at,
                     kind=EstablishmentEvent.Kind.IMPORTED,
                     to_status=Status.NOT_RESUMED,
                     note=EVENT_NOTE,
                 )
             )
-            for day, t, old, new, note in r.events:
+            for at, old, new, note in steps:
                 events.append(
                     EstablishmentEvent(
                         establishment=est,
-                        at=_at(day, t),
+                        at=at,
                         kind=EstablishmentEvent.Kind.STATUS,
                         from_status=old,
                         to_status=new,

@@ -1,11 +1,11 @@
-"""Demo filings of the Wenfeng 2020 scenario (复工/复学备案), written in bulk after the establishments step.
+"""Demo filings of the Wenfeng scenario (复工/复学备案), written in bulk after the establishments step.
 
 `build_filings(ctx)` reads the establishments and their status history (`EstablishmentEvent`) from the
 database and gives each the filing the services would have produced, on the same dates:
 - every **resumed** establishment (the article's 13,400) has an approved filing: submitted when its status
   became "filing", approved when it became "approved", planned for (and resumed on) its resumption day;
   about one in twelve was returned once and approved on its second version;
-- every **approved** one has an approved filing planned for a day after 3-19 (the resumption job turns it
+- every **approved** one has an approved filing planned for a day after today (the resumption job turns it
   resumed on that day);
 - every establishment still **filing** has a filing waiting for review (version 1, or version 2 after a
   return) or returned with per-item comments; the waiting ones past their deadline on the working-day
@@ -14,7 +14,8 @@ database and gives each the filing the services would have produced, on the same
 - schools, kindergartens and tutoring centres use the 复学 list, the others the 复工 list; each filing goes
   to the department responsible for its category (the rule of `services.reviewer_unit_for`).
 
-Timestamps are the scenario's (up to ctx.today 18:00), not the clock's. Required attachments point to one
+Timestamps are the scenario's (up to its clock `ctx.now`: 18:00 of ctx.today, or the present moment when the
+scenario is built for the real today), not the moment of the build. Required attachments point to one
 shared sample file per item (drafts have none, so nothing can delete a shared file). The shipped checklists
 are restored first (`flush` empties data-migration tables). Two enterprise logins are added next to the
 establishments step's: one whose filing was returned (to try the resubmission) and one not yet filed.
@@ -28,8 +29,7 @@ import itertools
 import json
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -37,13 +37,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db.models import Model
 
 from taizhang.accounts.models import OrgUnit, Post, User
 from taizhang.audit.services import Action, audit_bulk
 from taizhang.core.roles import Role
 from taizhang.core.workdays import WorkCalendar
-from taizhang.duties.demo import DemoContext, password_hash
+from taizhang.duties.demo import DemoContext, password_hash, scenario_timestamps
 from taizhang.duties.models import Assignment, Kind
 from taizhang.establishments.models import EnterpriseAccount, Establishment, EstablishmentEvent, Status
 from taizhang.establishments.scoping import SUBJECT_TYPE
@@ -95,21 +94,6 @@ def ensure_templates() -> dict[str, FilingTemplate]:
     return {t.audience: t for t in FilingTemplate.objects.filter(kinds__isnull=True, is_active=True).prefetch_related("items")}
 
 
-@contextmanager
-def scenario_timestamps(model: type[Model]) -> Iterator[None]:
-    """Keep the scenario's times given for auto_now/auto_now_add fields while bulk-creating demo rows
-    (Django would stamp the clock's time). The demo is single-threaded; the flags are restored."""
-    fields = [f for f in model._meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[attr-defined]
-    for f in fields:
-        f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for f, now, add in saved:
-            f.auto_now, f.auto_now_add = now, add  # type: ignore[attr-defined]
-
-
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=TZ)
 
@@ -137,7 +121,7 @@ class Builder:
     def __init__(self, ctx: DemoContext, seed: int) -> None:
         self.ctx = ctx
         self.rng = random.Random(seed)  # noqa: S311 - invented demo data
-        self.now = _at(ctx.today, 18)
+        self.now = ctx.now  # the scenario's clock: 18:00 of its today, or the present moment if earlier
         self.calendar = WorkCalendar.load()
         self.templates = ensure_templates()
         self.items = {t.pk: list(t.items.all()) for t in self.templates.values()}
@@ -341,7 +325,7 @@ class Builder:
             last = t.versions[-1]["at"]
             t.due_at = self.calendar.add_working_days(last, template.review_days)
             if t.due_at < self.now:
-                t.overdue_at = t.due_at + timedelta(minutes=30)
+                t.overdue_at = min(t.due_at + timedelta(minutes=30), self.now)
                 t.events.append(
                     (t.overdue_at, E.OVERDUE, len(t.versions), f"超过审核期限 {t.due_at.astimezone(TZ):%m月%d日 %H:%M}", {})
                 )

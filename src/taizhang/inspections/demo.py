@@ -1,10 +1,10 @@
-"""Demo visits, inspections and campaigns of the Wenfeng 2020 scenario (走访/巡查/督导/专项行动).
+"""Demo visits, inspections and campaigns of the Wenfeng scenario (走访/巡查/督导/专项行动).
 
 `build_inspections(ctx, password=...)` runs after the establishments and problems steps and reads what they wrote:
 
 - 学校复学疫情防控督导: "从2月7日开始，区纪委监委派驻教育局纪检监察组联合区教育局7个督导组到…48所学校、107所民办
   幼儿园、850所辅导学校进行疫情防控督导". The 7 teams (DDZ1…DDZ7, three inspectors each) share the schools,
-  kindergartens and tutoring centres of 文峰区 and 高新区 by sub-district; by 3-19 most schools are covered, fewer
+  kindergartens and tutoring centres of 文峰区 and 高新区 by sub-district; by today most schools are covered, fewer
   kindergartens and tutoring centres (many of them closed: 未营业). The mock-reopening drills ("各校先后进行了模拟
   开学演练") are done later and later; some teams are quicker than others. A few dozen inspections find problems
   (观察室, 值班进班登记测温 …) that are reported through `visit_submit` → `problem_report`, so they are routed.
@@ -15,7 +15,10 @@
   sub-district offices in their own areas (属地) over the last week, with some failures that opened problems.
 
 Visits that open no problem are written in bulk (`services.bulk_record_visits`); those that do go through the service.
-Everything is invented; figures quoted from the article are named where they are used.
+Everything is invented; figures quoted from the article are named where they are used. The article's dates are on its
+timeline (2020-03-19 is the scenario's today; `story_day` places them); visits the scenario's clock has not reached
+(a build in the morning of the real today) have not happened yet. The times the services stamp with the clock of the
+build (a visit's entry time, campaign creation, notices) are put back on the scenario's time at the end.
 """
 
 from __future__ import annotations
@@ -28,17 +31,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import F
 
 from taizhang.accounts.models import OrgUnit, Post, User
 from taizhang.core.roles import Role
-from taizhang.duties.demo import DemoContext, bulk_staff, fake_person_name, password_hash
+from taizhang.duties.demo import DemoContext, bulk_staff, fake_person_name, password_hash, story_day
 from taizhang.establishments.models import Establishment, Status
+from taizhang.notifications.models import Notification
+from taizhang.problems.escalation import escalate_overdue
 from taizhang.problems.models import Problem, Source
+from taizhang.problems.services import problem_url
 from taizhang.regions.models import Region
 
 from . import services
 from .models import (
     Answer,
+    Campaign,
     CampaignTarget,
     ChecklistItem,
     ChecklistTemplate,
@@ -55,8 +63,13 @@ TZ = ZoneInfo(settings.TIME_ZONE)
 TEAMS = 7  # "区教育局7个督导组"
 INSPECTORS_PER_TEAM = 3
 SCHOOL_KINDS = ("school", "kindergarten", "tutoring")
-SUPERVISION_FROM = date(2020, 2, 7)  # "从2月7日开始"
-COVERAGE = {"school": 0.97, "kindergarten": 0.86, "tutoring": 0.66}  # by 3-19
+# Days on the article's timeline (its today is 2020-03-19): `story_day` places them before the scenario's today.
+SUPERVISION_FROM = date(2020, 2, 7)  # "从2月7日开始" (41 days before today)
+SUPERVISION_UNTIL = date(2020, 3, 31)  # the campaign's planned end (12 days after today)
+DRILLS_FROM = date(2020, 2, 20)  # mock-reopening drills, done by more and more schools from then
+HELP_FROM = date(2020, 2, 20)  # the 商务局's help visits
+DAILY_FROM = date(2020, 3, 5)  # the standing daily inspection of resumed malls and supermarkets
+COVERAGE = {"school": 0.97, "kindergarten": 0.86, "tutoring": 0.66}  # by today
 CLOSED_SHARE = {"school": 0.0, "kindergarten": 0.05, "tutoring": 0.12}  # 未营业/无人 when the team came
 SCHOOL_PROBLEMS = 18  # inspections whose findings open problems (through the service)
 HELP_PERSON_TIMES = 215  # "共出动人员200余人次"
@@ -90,8 +103,8 @@ class Builder:
     def __init__(self, ctx: DemoContext, *, password: str, seed: int) -> None:
         self.ctx, self.password = ctx, password
         self.rng = random.Random(seed)  # noqa: S311 - invented demo data
-        self.today = ctx.today
-        self.start = date(2020, 1, 20)
+        self.today, self.now = ctx.today, ctx.now
+        self.start = ctx.start
         self.districts = list(Region.objects.filter(code__in=["410502000000", "410571000000"]).order_by("code"))
         self.keys = 0
 
@@ -179,7 +192,7 @@ class Builder:
             extra_people=extra,
             staff_count=len(staff) + extra,
             visited_at=at,
-            created_at=at + timedelta(minutes=self.rng.randint(2, 40)),
+            created_at=min(at + timedelta(minutes=self.rng.randint(2, 40)), self.now),
             result=result,
             failed_count=failed,
             helped=helped,
@@ -194,12 +207,42 @@ class Builder:
                 visits=[v for v, _ in rows], staff={i: s for i, (_, s) in enumerate(rows)}, answers=answers
             )
 
+    # --- the scenario's time -------------------------------------------------------------------------
+
+    def restamp(self) -> None:
+        """Put the times that the services stamped with the build's clock (later than the scenario's `now`) on the
+        scenario's time: the shipped checklists in use since its first day, each campaign created the hour before it
+        started (and its notices sent when it started), a visit entered through `visit_submit` entered just after it,
+        the problems such visits opened last changed at their last state change, the notices of their assignment
+        sent when they were reported and those of the sweep at the scenario's clock."""
+        now = self.now
+        since = datetime.combine(self.start, time(8), tzinfo=TZ)
+        TemplateVersion.objects.filter(created_at__gt=now).update(created_at=since)
+        TemplateVersion.objects.filter(published_at__gt=now).update(published_at=since)
+        sent: dict[str, datetime] = {}
+        for c in Campaign.objects.filter(created_at__gt=now).only("pk", "started_at", "starts_on"):
+            at = c.started_at or datetime.combine(c.starts_on, time(8), tzinfo=TZ)
+            Campaign.objects.filter(pk=c.pk).update(created_at=at - timedelta(hours=1), updated_at=at)
+            sent[f"/inspections/campaigns/{c.pk}/"] = at
+        visits = list(Visit.objects.filter(created_at__gt=now).only("pk", "visited_at"))
+        for v in visits:
+            v.created_at = min(v.visited_at + timedelta(minutes=12), now)
+        Visit.objects.bulk_update(visits, ["created_at"], batch_size=500)
+        Problem.objects.filter(updated_at__gt=now).update(updated_at=F("state_changed_at"))
+        reported = {problem_url(p): p.created_at for p in Problem.objects.only("pk", "created_at").iterator()}
+        notices = list(Notification.objects.filter(created_at__gt=now).only("pk", "url", "kind"))
+        for n in notices:
+            campaign = next((at for prefix, at in sent.items() if n.url.startswith(prefix)), None)
+            assigned = reported.get(n.url) if n.kind == "problem_assigned" else None
+            n.created_at = min(campaign or assigned or now, now)
+        Notification.objects.bulk_update(notices, ["created_at"], batch_size=500)
+
     # --- 学校复学疫情防控督导 ----------------------------------------------------------------------------
 
     def school_answers(self, items: dict[str, ChecklistItem], at: datetime) -> tuple[dict[str, Any], int]:
         """Passing answers, except the mock drill: done by more and more schools as reopening nears."""
         day = at.date()
-        drilled = self.rng.random() < min(0.95, max(0.05, (day - date(2020, 2, 20)).days / 24))
+        drilled = self.rng.random() < min(0.95, max(0.05, (day - story_day(self.today, DRILLS_FROM)).days / 24))
         answers = {
             "supplies": ["口罩", "洗手液", "消毒液", "测温仪"] if self.rng.random() < 0.85 else ["口罩", "消毒液", "测温仪"],
             "systems": list(items["systems"].options),
@@ -224,8 +267,8 @@ class Builder:
                 "version": version,
                 "unit": self.ctx.units["JYJ"],
                 "regions": self.districts,
-                "starts_on": SUPERVISION_FROM,
-                "ends_on": date(2020, 3, 31),
+                "starts_on": story_day(self.today, SUPERVISION_FROM),
+                "ends_on": story_day(self.today, SUPERVISION_UNTIL),
                 "rule": {"kinds": list(SCHOOL_KINDS)},
                 "share": ShareRule.REGION,
             },
@@ -233,19 +276,19 @@ class Builder:
         )
         if not services.target_queryset(campaign).exists():
             return {"campaign": campaign.pk, "targets": 0}  # no registry yet: the campaign waits in draft
-        campaign = services.campaign_start(
-            actor=coordinator, campaign=campaign, at=datetime.combine(SUPERVISION_FROM, time(9), tzinfo=TZ)
-        )
+        started = story_day(self.today, SUPERVISION_FROM)
+        campaign = services.campaign_start(actor=coordinator, campaign=campaign, at=datetime.combine(started, time(9), tzinfo=TZ))
         items = {i.code: i for i in version.items.all()}
         members = team_members([t.pk for t in teams], on=self.today)
         pace = {t.pk: 0.86 + 0.16 * self.rng.random() for t in teams}  # some teams are quicker
         targets = list(campaign.targets.select_related("establishment__kind", "team"))
-        days = _days(SUPERVISION_FROM + timedelta(days=1), self.today)
+        days = _days(started + timedelta(days=1), self.today)
         plan: list[tuple[CampaignTarget, datetime]] = []
         for t in targets:
             kind = t.establishment.kind.code if t.establishment else "school"
             if self.rng.random() < min(1.0, COVERAGE.get(kind, 0.7) * pace[t.team_id]):
                 plan.append((t, _at(self.rng.choice(days), self.rng)))
+        plan = [(t, at) for t, at in plan if at < self.now]  # later today: not yet
         # the findings that open problems go through the service (routed like any report)
         self.rng.shuffle(plan)
         real, bulk = plan[:SCHOOL_PROBLEMS], plan[SCHOOL_PROBLEMS:]
@@ -381,7 +424,7 @@ class Builder:
         for est in big:
             helped[est.pk] = est
         targets = list(helped.values())
-        days = _days(date(2020, 2, 20), self.today)
+        days = _days(story_day(self.today, HELP_FROM), self.today)
         first_visit = {v.establishment_id for v, _ in rows}
         while people < HELP_PERSON_TIMES and targets:  # follow-up visits: "跟踪服务企业"
             est = self.rng.choice(targets)
@@ -389,6 +432,8 @@ class Builder:
             team = crew(lead)
             extra = self.rng.choice([0, 0, 0, 1])
             at = _at(self.rng.choice(days), self.rng)
+            if at >= self.now:  # later today: not yet
+                continue
             visit, ids = self.visit_row(version=version, est=est, unit=swj, by=lead, staff=team, at=at, result=VisitResult.PASSED,
                                         extra=extra, helped=True, help_note=self.rng.choice(self.HELP_NOTES),
                                         note="回访" if est.pk in first_visit else "", prefix="h")  # fmt: skip
@@ -429,7 +474,7 @@ class Builder:
                 "version": version,
                 "unit": self.ctx.units["SWJ"],
                 "regions": self.districts,
-                "starts_on": date(2020, 3, 5),
+                "starts_on": story_day(self.today, DAILY_FROM),
                 "standing": True,
                 "rule": {"kinds": list(DAILY_KINDS), "statuses": [Status.RESUMED]},
                 "share": ShareRule.TERRITORY,
@@ -439,7 +484,7 @@ class Builder:
         if not services.target_queryset(campaign).exists():
             return {"campaign": campaign.pk, "targets": 0}
         campaign = services.campaign_start(
-            actor=coordinator, campaign=campaign, at=datetime.combine(date(2020, 3, 5), time(8), tzinfo=TZ)
+            actor=coordinator, campaign=campaign, at=datetime.combine(story_day(self.today, DAILY_FROM), time(8), tzinfo=TZ)
         )
         members = team_members([o.pk for o in offices], on=self.today)
         by_team: dict[int, list[CampaignTarget]] = defaultdict(list)
@@ -450,6 +495,7 @@ class Builder:
             for targets in by_team.values():
                 n = max(1, round(len(targets) * DAILY_SHARE * self.rng.uniform(0.6, 1.3)))
                 plan += [(t, _at(day, self.rng)) for t in self.rng.sample(targets, min(n, len(targets)))]
+        plan = [(t, at) for t, at in plan if at < self.now]  # later today: not yet
         self.rng.shuffle(plan)
         real, bulk = plan[:DAILY_PROBLEMS], plan[DAILY_PROBLEMS:]
         failures = [("masks", False), ("disinfection", False), ("temperature", False), ("density", "人员聚集"),
@@ -505,4 +551,9 @@ def build_inspections(ctx: DemoContext, *, password: str, seed: int = 207) -> No
         "commerce": builder.commerce_visits(),
         "daily": builder.daily_campaign(),
     }
+    # the SLA sweep, as the scheduler would have run it by the scenario's clock: the problems the visits opened
+    # through the service are marked overdue and escalated like those of the problems step
+    swept = escalate_overdue(now=ctx.now)
+    summary["swept"] = swept.counts()
+    builder.restamp()
     ctx.extra["inspections"] = summary

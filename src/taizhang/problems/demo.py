@@ -1,7 +1,8 @@
-"""Demo problems of the Wenfeng 2020 scenario (问题台账), written in bulk with realistic tracks.
+"""Demo problems of the Wenfeng scenario (问题台账), written in bulk with realistic tracks.
 
 `build_problems(ctx, password=...)` runs after the establishments step and writes about 360 problems of
-every category, source and state, reported between 2020-02-20 and the demo's "today" (2020-03-19), each with
+every category, source and state, reported over the 28 days up to the scenario's today (the article's
+2020-02-20 to 2020-03-19), each with
 the event track the services would have written: routing through the responsibility chain (the same
 `routing.choose` as `problem_report`), acceptance, coordination with other units, rectification by the
 enterprise, resolution, verification by another unit (sometimes rejected first), closing, hand-backs,
@@ -10,8 +11,9 @@ and escalation steps the SLA sweep would have taken (向上反映, one level per
 
 The article's "帮扶企业30余家": 32 establishments get problems from the 商务局's own visits (刘秀英's
 "有的企业防疫物资匮乏,有的企业员工流失严重,有的企业防疫措施不到位"). A dispatcher login at the command
-(指挥部调度员) handles the triage queue. Everything is invented; timestamps are the demo's, not the clock's:
-run against today's clock, the SLA sweep would find every problem still open overdue.
+(指挥部调度员) handles the triage queue. Everything is invented; timestamps are the scenario's, up to its clock
+(`ctx.now`: 18:00 of its today, or the present moment when built for the real today): built for the real date,
+the SLA sweep of the running system finds the same problems overdue as the demo marked.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from taizhang.accounts.models import OrgUnit, Post, User
 from taizhang.audit.services import Action, audit_bulk
 from taizhang.core.roles import Role
 from taizhang.core.workdays import WorkCalendar
-from taizhang.duties.demo import DemoContext, bulk_staff
+from taizhang.duties.demo import DemoContext, before_now, bulk_staff, scenario_timestamps, story_day
 from taizhang.duties.models import Assignment, Kind
 from taizhang.duties.selectors import responsible_for_many
 from taizhang.establishments.models import EnterpriseAccount, Establishment, Status
@@ -60,7 +62,7 @@ from .scoping import ACTING_ROLES
 from .services import format_code
 
 TZ = ZoneInfo(settings.TIME_ZONE)
-FROM = date(2020, 2, 20)
+FROM = date(2020, 2, 20)  # on the article's timeline (28 days before its today): `story_day` places it
 TOTAL = 360
 HELPED = 32  # "帮扶企业30余家": establishments with problems from the 商务局's own visits
 DISPATCHER = ("zhb_diaodu", "何调度")
@@ -171,7 +173,8 @@ class Builder:
     def __init__(self, ctx: DemoContext, *, password: str, seed: int) -> None:
         self.ctx, self.password = ctx, password
         self.rng = random.Random(seed)  # noqa: S311 - invented demo data, not a secret
-        self.now = _at(ctx.today, 18)
+        self.now = ctx.now  # the scenario's clock
+        self.first_day = story_day(ctx.today, FROM)
         self.calendar = WorkCalendar.load()
         self.categories = {c.code: c for c in ProblemCategory.objects.filter(is_active=True)}
         self.units = {u.pk: u for u in OrgUnit.objects.all()}
@@ -221,14 +224,15 @@ class Builder:
 
     def report_time(self, target: str) -> datetime:
         """Finished problems come from the whole period, unfinished ones mostly from the last days."""
-        span = (self.ctx.today - FROM).days
+        span = (self.ctx.today - self.first_day).days
         if target in (State.CLOSED, State.VERIFIED, State.MERGED):
             first, last = 0, span * 3 // 4
         elif target in (State.REPORTED, State.ASSIGNED):
             first, last = span - 3, span
         else:
             first, last = span - 10, span
-        return _at(FROM + timedelta(days=self.rng.randint(max(0, first), max(0, last))), self.rng.uniform(8.5, 17.5))
+        day = self.first_day + timedelta(days=self.rng.randint(max(0, first), max(0, last)))
+        return before_now(_at(day, self.rng.uniform(8.5, 17.5)), self.now)
 
     # --- one problem ------------------------------------------------------------------------------
     def code(self, at: datetime) -> str:
@@ -406,6 +410,8 @@ class Builder:
         # rectification by the enterprise
         if p.establishment is not None and p.category.code == "measures_inadequate" and self.rng.random() < 0.7:
             t = self.later(t, 0.5, 4)
+            if t >= self.now:
+                return
             due = (t + timedelta(days=self.rng.choice([2, 3, 5]))).astimezone(TZ).date()
             p.rectification, p.rectification_due = Rectification.REQUIRED, due
             self.step(
@@ -763,10 +769,13 @@ class Builder:
                 p.merged_into_id = p.merged_into.pk
         first = [pl.problem for pl in plans if pl.problem.merged_into is None]
         second = [pl.problem for pl in plans if pl.problem.merged_into is not None]
-        Problem.objects.bulk_create(first, batch_size=500)
-        for p in second:
-            p.merged_into_id = p.merged_into.pk if p.merged_into else None
-        Problem.objects.bulk_create(second, batch_size=500)
+        for plan in plans:  # last changed at its last step (the scenario's time, not the build's)
+            plan.problem.updated_at = max([plan.problem.created_at, *(s.at for s in plan.steps)])
+        with scenario_timestamps(Problem):
+            Problem.objects.bulk_create(first, batch_size=500)
+            for p in second:
+                p.merged_into_id = p.merged_into.pk if p.merged_into else None
+            Problem.objects.bulk_create(second, batch_size=500)
         by_code = {pl.problem.code: pl.problem.pk for pl in plans}
         events, tasks, parties = [], [], []
         for plan in plans:
@@ -861,7 +870,7 @@ def build_problems(ctx: DemoContext, *, password: str, seed: int = 319) -> None:
         bulk_staff(
             ctx,
             password=password,
-            start=date(2020, 1, 20),
+            start=ctx.start,
             people=[(DISPATCHER[0], DISPATCHER[1], command, command.region, Role.DEPARTMENT, "调度员")],
         )
         ctx.add_login(

@@ -46,8 +46,8 @@ def _small_demo_module(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         ctx = _context()
         scenario.build_units_and_users(ctx)
-        build_duties(ctx, password=scenario.DEMO_PASSWORD, start=scenario.DEMO_START)
-        demo.build_establishments(ctx, password=scenario.DEMO_PASSWORD, start=scenario.DEMO_START, scale=SCALE)
+        build_duties(ctx, password=scenario.DEMO_PASSWORD, start=ctx.start)
+        demo.build_establishments(ctx, password=scenario.DEMO_PASSWORD, start=ctx.start, scale=SCALE)
         yield ctx
         transaction.set_rollback(True)
 
@@ -77,7 +77,7 @@ def test_plan_covers_the_grouping_consistently():
 def test_full_scale_plan_has_the_article_counts(db):
     """The whole 2020-03-19 plan, in memory: exactly 13,400 resumed, 51 of them 限上, 48/107/850 schools."""
     ctx = _context()
-    builder = demo.Builder(ctx, password="x", start=scenario.DEMO_START, scale=1.0, seed=2020)
+    builder = demo.Builder(ctx, password="x", start=ctx.start, scale=1.0, seed=2020)
     rows = builder.plan_rows()
     builder.statuses(rows)
     kinds = Counter(r.kind for r in rows)

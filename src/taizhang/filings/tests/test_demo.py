@@ -32,8 +32,8 @@ def _demo_module(django_db_setup, django_db_blocker):
         )
         scenario.build_regions(ctx)
         scenario.build_units_and_users(ctx)
-        build_duties(ctx, password=scenario.DEMO_PASSWORD, start=scenario.DEMO_START)
-        build_establishments(ctx, password=scenario.DEMO_PASSWORD, start=scenario.DEMO_START, scale=0.02)
+        build_duties(ctx, password=scenario.DEMO_PASSWORD, start=ctx.start)
+        build_establishments(ctx, password=scenario.DEMO_PASSWORD, start=ctx.start, scale=0.02)
         build_filings(ctx, password=scenario.DEMO_PASSWORD)
         yield ctx
         transaction.set_rollback(True)

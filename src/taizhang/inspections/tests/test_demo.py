@@ -4,12 +4,13 @@ counters and the rollups, the 商务局's visits are linked to the problems they
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from taizhang.accounts.models import Post
+from taizhang.duties.demo import ARTICLE_START, scenario_clock, story_day
 from taizhang.inspections import selectors
 from taizhang.inspections.demo import HELP_PERSON_TIMES, INSPECTORS_PER_TEAM, build_inspections
 from taizhang.inspections.models import Answer, Campaign, CampaignTarget, Visit
@@ -27,6 +28,14 @@ class Ctx:
     units: dict[str, Any]
     logins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    now: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.now = scenario_clock(self.today)
+
+    @property
+    def start(self) -> date:
+        return story_day(self.today, ARTICLE_START)
 
     def add_login(self, role: str, entry: dict[str, Any]) -> None:
         self.logins.setdefault(role, []).append(entry)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from taizhang.duties.demo import ARTICLE_START, scenario_clock, story_day
 from taizhang.problems.demo import build_problems
 from taizhang.problems.models import OPEN_STATES, TRANSITIONS, EventKind, Problem, ProblemCategory, ProblemEvent, State
 
@@ -20,6 +21,14 @@ class Ctx:
     units: dict[str, Any]
     logins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    now: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.now = scenario_clock(self.today)
+
+    @property
+    def start(self) -> date:
+        return story_day(self.today, ARTICLE_START)
 
     def add_login(self, role: str, entry: dict[str, Any]) -> None:
         self.logins.setdefault(role, []).append(entry)
