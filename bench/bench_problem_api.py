@@ -195,7 +195,8 @@ def profile(requests: int, token: str, region: int) -> dict[str, Any]:
         "input validation": ("problems/api.py", "_valid"),
         "problem_report (service)": ("problems/services.py", "problem_report"),
         "  of which routing": ("problems/routing.py", "route"),
-        "201 response (detail document)": ("problems/api.py", "_detail"),
+        "201 response (built from the rows written)": ("problems/api.py", "_created"),
+        "201 response (read back)": ("problems/api.py", "_detail"),
         "notification delivery task (on commit)": ("django_tasks/base.py", "enqueue"),
         "SQL execution (driver)": ("django/db/backends/utils.py", "_execute"),
     }
