@@ -27,6 +27,9 @@ FILTERS = ("region", "kind", "category", "status", "above_size", "key_target", "
 # What a typed phone number may hold besides its digits: spaces, dashes, "+86", brackets (after NFKC, so that
 # full-width digits and punctuation count too).
 _PHONE_TEXT = re.compile(r"[0-9\s+\-()]+")
+# A mainland mobile inside other words ("电话13800000018", "张三 138-0000-0018"): 1[3-9] and nine more digits,
+# which may be grouped by spaces or dashes, not part of a longer number.
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9](?:[\s\-]?[0-9]){9}(?![0-9])")
 
 
 def _search_q(text: str) -> Q:
@@ -36,6 +39,7 @@ def _search_q(text: str) -> Q:
     The exact lookups are not ORed with the name match, which would make every search scan the scope. Nothing is
     lost: every stored code passed validate_credit_code and every stored mobile is an 11-digit mainland number, and
     a name (Chinese) is neither 18 letters and digits with two valid check characters nor a bare 11-digit number.
+    Text that is more than a number but holds a mobile (电话13800000018) is matched against names and that mobile.
     """
     text = text.strip()
     if not text:
@@ -49,6 +53,11 @@ def _search_q(text: str) -> Q:
     q = Q(name__icontains=text)
     if text.isascii() and text.replace(" ", "").isalpha():
         q |= Q(name_initials__contains=text.replace(" ", "").lower())
+    # Words with a mobile in them: the name match scans the scope anyway, so the mobile's blind index is ORed in
+    # at no extra cost (a name-plus-number note copied from elsewhere still finds the establishment by its mobile).
+    mobiles = {normalise("mobile", m) for m in _MOBILE_IN_TEXT.findall(unicodedata.normalize("NFKC", text))}
+    for mobile in sorted(mobiles):
+        q |= Q(contact_mobile_bidx=blind_index("mobile", mobile))
     return q
 
 

@@ -155,3 +155,20 @@ def test_code_and_mobile_searches_use_their_indexes(world):
         assert code_index in plan and "credit_code" in plan, plan
         plan = list_plan(user, q="138 0000 0018")
         assert "est_mobile_bidx_idx" in plan, plan
+
+
+@pytest.mark.parametrize("typed", ["电话13800000018", "光华路 138-0000-0018", "张三１３８ ００００ ００１８（店长）"])
+def test_a_mobile_inside_other_words_finds_its_establishment(world, typed):
+    e = world.establishment("光华路超市", "官园第1网格", contact_mobile="13800000018")
+    other = world.establishment("光华路便利店", "官园第2网格", contact_mobile="13800000019")
+    assert searched(world.users["leader"], typed) == {e.pk}  # not the other 光华路 one: its mobile differs
+    assert other.pk in searched(world.users["leader"], "光华路")
+    assert searched(world.users["qiaojia_a"], typed) == set()  # another community's mobile: not in scope
+
+
+def test_longer_digit_runs_inside_words_are_not_taken_for_a_mobile(world):
+    world.establishment("光华路超市", "官园第1网格", contact_mobile="13800000018")
+    leader = world.users["leader"]
+    assert searched(leader, "编号13800000018") != set()  # the same text with the mobile alone does find it
+    assert searched(leader, "编号213800000018") == set()  # 12 digits: not a mobile, and no name holds them
+    assert searched(leader, "编号138000000189") == set()
