@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from taizhang.accounts.models import OrgUnit, Post, User
 from taizhang.core.roles import Role
 from taizhang.duties import services as duties
+from taizhang.duties.demo import ARTICLE_START, scenario_clock, story_day
 from taizhang.establishments.models import Establishment, EstablishmentKind
 from taizhang.establishments.services import establishment_create
 from taizhang.establishments.validators import make_credit_code
@@ -19,6 +20,28 @@ from taizhang.regions.models import Region
 from taizhang.regions.services import road_section_create
 
 START = date(2020, 1, 20)
+
+
+@dataclass
+class DemoStepContext:
+    """What a demo step reads from `taizhang.demo.scenario.Context` (`duties.demo.DemoContext`), for running one step
+    of the demo on a test world: its today, the scenario's clock and first day, units and logins."""
+
+    today: date
+    units: dict[str, Any]
+    logins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    now: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.now = scenario_clock(self.today)
+
+    @property
+    def start(self) -> date:
+        return story_day(self.today, ARTICLE_START)
+
+    def add_login(self, role: str, entry: dict[str, Any]) -> None:
+        self.logins.setdefault(role, []).append(entry)
 
 
 @dataclass

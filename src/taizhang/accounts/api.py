@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, NoReturn, cast
+from typing import NoReturn, cast
 
 from django.contrib.auth import update_session_auth_hash
 from django.utils import timezone
@@ -10,14 +10,12 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from taizhang.core.drf import roles_permission
+from taizhang.core.drf import SignedInPermission, roles_permission
 from taizhang.core.errors import ApplicationError
-from taizhang.core.permissions import ATTR
 from taizhang.core.roles import ALL_ROLES
 
 from . import services
@@ -69,19 +67,6 @@ class MeApi(APIView):
         )
 
 
-class SignedIn(BasePermission):
-    """Any signed-in user, with or without a post: the password page's rule (`permission()`). Administrators have passed
-    their TOTP step (session authentication) and cannot use tokens."""
-
-    message = "请先登录"
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated)
-
-
-setattr(SignedIn, ATTR, "authenticated")
-
-
 class PasswordChangeLocked(exceptions.APIException):
     """429 `password_change_locked`: too many wrong current passwords (docs/adr/0012-must-change-password.md)."""
 
@@ -113,7 +98,7 @@ class PasswordChangeApi(APIView):
     """The password page as an endpoint (docs/adr/0012-must-change-password.md): same form, same service, same audit,
     the same limit of wrong current passwords; open to a user who must change their password."""
 
-    permission_classes = [SignedIn]
+    permission_classes = [SignedInPermission]
 
     @extend_schema(
         summary="修改本人密码",

@@ -52,6 +52,19 @@ class PublicPermission(BasePermission):
 setattr(PublicPermission, ATTR, "public")
 
 
+class SignedInPermission(BasePermission):
+    """Any signed-in user, with or without a post: the API counterpart of a page's `permission()` without roles (the
+    password endpoint). Administrators have passed their TOTP step (session authentication) and cannot use tokens."""
+
+    message = "请先登录"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+
+setattr(SignedInPermission, ATTR, "authenticated")
+
+
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"

@@ -158,23 +158,14 @@ def _new_event(
     )
 
 
-def _event(
-    problem: Problem,
-    kind: str,
-    *,
-    actor: Any,
-    unit: OrgUnit | None = None,
-    from_state: str = "",
-    to_state: str = "",
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> ProblemEvent:
-    event = _new_event(
-        problem, kind, actor=actor, unit=unit, from_state=from_state, to_state=to_state, note=note, data=data, at=at
-    )
+def _event(problem: Problem, kind: str, **fields: Any) -> ProblemEvent:
+    """Append a step to the problem's track (`_new_event`'s fields) and count it in the rollups."""
+    return _record(_new_event(problem, kind, **fields))
+
+
+def _record(event: ProblemEvent) -> ProblemEvent:
     event.save()
-    rollups.problem_event(problem=problem, kind=kind, at=event.at)
+    rollups.problem_event(problem=event.problem, kind=event.kind, at=event.at)
     return event
 
 
@@ -315,8 +306,7 @@ def _apply_route(problem: Problem, r: Route, *, actor: Any, at: datetime, note: 
     """Set the unit and person of `r` on a locked problem and write the event (the caller saves)."""
     event = _route_event(problem, r, actor=actor, at=at, note=note, kind=kind)
     _party(problem, r.unit, PartyRole.ASSIGNED, at)
-    event.save()
-    rollups.problem_event(problem=problem, kind=event.kind, at=event.at)
+    _record(event)
 
 
 def _route_event(

@@ -3,42 +3,21 @@ counters and the rollups, the 商务局's visits are linked to the problems they
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, timedelta
 
 import pytest
 
 from taizhang.accounts.models import Post
-from taizhang.duties.demo import ARTICLE_START, scenario_clock, story_day
 from taizhang.inspections import selectors
 from taizhang.inspections.demo import HELP_PERSON_TIMES, INSPECTORS_PER_TEAM, build_inspections
 from taizhang.inspections.models import Answer, Campaign, CampaignTarget, Visit
 from taizhang.problems.models import ProblemCategory, Source
 from taizhang.problems.services import problem_report
 from taizhang.rollups.services import verify
+from taizhang.testing_domain import DemoStepContext
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2020, 3, 19)
-
-
-@dataclass
-class Ctx:
-    today: date
-    units: dict[str, Any]
-    logins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-    now: datetime = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.now = scenario_clock(self.today)
-
-    @property
-    def start(self) -> date:
-        return story_day(self.today, ARTICLE_START)
-
-    def add_login(self, role: str, entry: dict[str, Any]) -> None:
-        self.logins.setdefault(role, []).append(entry)
 
 
 def test_the_demo_step(iw):
@@ -53,7 +32,7 @@ def test_the_demo_step(iw):
         establishment=iw.est["m1"],
         at=iw.est["m1"].created_at.replace(year=2020, month=3, day=2),
     )
-    ctx = Ctx(today=TODAY, units=units)
+    ctx = DemoStepContext(today=TODAY, units=units)
     build_inspections(ctx, password="x-Demo-Password-1")
     summary = ctx.extra["inspections"]
 

@@ -3,35 +3,14 @@ table, verified by another unit, escalated exactly as the sweep would have done,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from taizhang.duties.demo import ARTICLE_START, scenario_clock, story_day
 from taizhang.problems.demo import build_problems
 from taizhang.problems.models import OPEN_STATES, TRANSITIONS, EventKind, Problem, ProblemCategory, ProblemEvent, State
+from taizhang.testing_domain import DemoStepContext
 
 SH = ZoneInfo("Asia/Shanghai")
-
-
-@dataclass
-class Ctx:
-    today: date
-    units: dict[str, Any]
-    logins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-    now: datetime = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.now = scenario_clock(self.today)
-
-    @property
-    def start(self) -> date:
-        return story_day(self.today, ARTICLE_START)
-
-    def add_login(self, role: str, entry: dict[str, Any]) -> None:
-        self.logins.setdefault(role, []).append(entry)
 
 
 def test_demo_problems_tell_consistent_stories(pw):
@@ -40,7 +19,7 @@ def test_demo_problems_tell_consistent_stories(pw):
     for i in range(40):
         pw.w.establishment(f"演示超市{i}", "官园第1网格" if i % 2 else "乔家巷社区", category="超市")
     Establishment.objects.update(status="resumed")
-    ctx = Ctx(today=date(2020, 3, 19), units=pw.w.units)
+    ctx = DemoStepContext(today=date(2020, 3, 19), units=pw.w.units)
     build_problems(ctx, password="x-Demo-Password-1")
     summary = ctx.extra["problems"]
     assert summary["problems"] >= 300
